@@ -1,0 +1,103 @@
+"""Per-camera ONVIF transports, cached and reused across probes, bounded, closed on shutdown.
+
+A camera keeps its transport (aiohttp sessions, zeep clients, discovered XAddrs) between probes.
+The key includes address, port and credentials, so an inventory or secret change builds a new
+one. Least recently used entries beyond ``max_size`` are closed; one still in use by a probe is
+closed when that probe returns it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from exporters.onvif.auth import OnvifAuth
+from exporters.onvif.model import DeviceInfo
+from exporters.onvif.transport import OnvifTransport, TransportFactory
+
+
+class CameraSession:
+    """A camera's transport plus what we remember about it between probes."""
+
+    def __init__(self, key: tuple[str, ...], transport: OnvifTransport) -> None:
+        self.key = key
+        self.transport = transport
+        self.device_info: DeviceInfo | None = None
+        self.device_info_at = 0.0
+        self.users = 0
+        self.evicted = False
+        self.lock = asyncio.Lock()  # one probe at a time per camera
+
+    async def get_device_info(self, max_age: float) -> DeviceInfo:
+        now = time.monotonic()
+        if self.device_info is None or now - self.device_info_at >= max_age:
+            self.device_info = await self.transport.device_information()
+            self.device_info_at = now
+        return self.device_info
+
+    def __repr__(self) -> str:
+        return f"CameraSession({self.key[0]}, {self.key[1]}:{self.key[2]})"
+
+
+def _key(camera_id: str, host: str, port: int, auth: OnvifAuth | None) -> tuple[str, ...]:
+    # The password takes part only as a digest, so the key can be printed safely.
+    secret = hashlib.sha256(auth.password.encode()).hexdigest()[:16] if auth else ""
+    return (camera_id, host, str(port), auth.username if auth else "", secret)
+
+
+class OnvifPool:
+    def __init__(self, factory: TransportFactory, max_size: int = 4096) -> None:
+        if max_size < 1:
+            raise ValueError("max_size must be at least 1")
+        self._factory = factory
+        self._max_size = max_size
+        self._sessions: OrderedDict[tuple[str, ...], CameraSession] = OrderedDict()
+        self._closing: set[asyncio.Task[None]] = set()
+
+    def __len__(self) -> int:
+        return len(self._sessions)
+
+    @asynccontextmanager
+    async def borrow(self, camera_id: str, host: str, port: int,
+                     auth: OnvifAuth | None) -> AsyncIterator[CameraSession]:
+        session = self._get(_key(camera_id, host, port, auth), host, port, auth)
+        session.users += 1
+        try:
+            async with session.lock:
+                yield session
+        finally:
+            session.users -= 1
+            if session.evicted and session.users == 0:
+                await session.transport.aclose()
+
+    def _get(self, key: tuple[str, ...], host: str, port: int, auth: OnvifAuth | None) -> CameraSession:
+        session = self._sessions.get(key)
+        if session is not None:
+            self._sessions.move_to_end(key)
+            return session
+        for old_key in [k for k in self._sessions if k[0] == key[0]]:  # same camera, new address/secret
+            self._evict(old_key)
+        session = self._sessions[key] = CameraSession(key, self._factory(host, port, auth))
+        while len(self._sessions) > self._max_size:
+            self._evict(next(iter(self._sessions)))
+        return session
+
+    def _evict(self, key: tuple[str, ...]) -> None:
+        session = self._sessions.pop(key)
+        session.evicted = True
+        if session.users == 0:
+            task = asyncio.ensure_future(session.transport.aclose())
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+
+    async def aclose(self) -> None:
+        sessions = list(self._sessions.values())
+        self._sessions.clear()
+        for session in sessions:
+            session.evicted = True
+        await asyncio.gather(*(s.transport.aclose() for s in sessions), *self._closing,
+                             return_exceptions=True)

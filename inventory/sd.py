@@ -1,0 +1,124 @@
+"""Prometheus service discovery and ``_info`` series from the inventory.
+
+Targets are device ids (the exporter resolves address, auth and port map itself); labels are the
+same for every module so that alerts and dashboards can join any series on ``device``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .model import Device, Inventory
+
+LABELS = ("device", "kind", "role", "vendor", "model", "township", "village", "site", "contractor", "funding",
+          "area", "uplink_switch", "uplink_port", "fiber_link", "access_switch", "agg_switch")
+
+# which probe modules apply to which device kind
+MODULES: dict[str, tuple[str, ...]] = {
+    "icmp": ("camera", "switch", "nvr", "platform"),
+    "rtsp": ("camera",),
+    "snmp_camera": ("camera",),
+    "snmp_switch": ("switch",),
+    "onvif": ("camera",),
+}
+
+
+def target_labels(inv: Inventory, dev: Device) -> dict[str, str]:
+    topo = inv.topology
+    township = inv.townships.get(dev.township)
+    return {
+        "device": dev.id,
+        "kind": dev.kind,
+        "role": dev.role,
+        "vendor": dev.vendor,
+        "model": dev.model,
+        "township": dev.township,
+        "village": dev.village,
+        "site": dev.site,
+        "contractor": dev.contractor,
+        "funding": dev.funding,
+        "area": township.area if township else "urban",
+        "uplink_switch": dev.uplink.switch if dev.uplink else "",
+        "uplink_port": dev.uplink.port if dev.uplink else "",
+        "fiber_link": topo.nearest_link(dev),
+        "access_switch": topo.access_switch(dev),
+        "agg_switch": topo.agg_switch(dev),
+    }
+
+
+def file_sd(inv: Inventory, module: str) -> list[dict[str, object]]:
+    """One file_sd/http_sd group per device (labels differ per device)."""
+    kinds = MODULES[module]
+    groups: list[dict[str, object]] = []
+    for dev in inv.active_devices():
+        if dev.kind in kinds:
+            groups.append({"targets": [dev.id], "labels": target_labels(inv, dev)})
+    return groups
+
+
+def write_file_sd(inv: Inventory, out_dir: str | Path) -> dict[str, int]:
+    """Write ``<module>.json`` for every module atomically; return target counts."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    counts = {}
+    for module in MODULES:
+        groups = file_sd(inv, module)
+        tmp = out / f".{module}.json.tmp"
+        tmp.write_text(json.dumps(groups, ensure_ascii=False, indent=1), encoding="utf-8")
+        tmp.replace(out / f"{module}.json")
+        counts[module] = len(groups)
+    return counts
+
+
+def _esc(v: str) -> str:
+    return v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _labels(d: dict[str, str]) -> str:
+    return ",".join(f'{k}="{_esc(v)}"' for k, v in d.items())
+
+
+def info_metrics(inv: Inventory) -> str:
+    """The inventory as Prometheus text: ``sharpeyes_device_info`` and friends (active objects only)."""
+    out = [
+        "# HELP sharpeyes_device_info Inventory record of an active device (value 1).",
+        "# TYPE sharpeyes_device_info gauge",
+    ]
+    bitrates = []
+    for dev in inv.active_devices():
+        labels = target_labels(inv, dev)
+        site = inv.sites.get(dev.site)
+        labels["lat"] = f"{site.lat:.6f}" if site else ""
+        labels["lon"] = f"{site.lon:.6f}" if site else ""
+        labels["name"] = dev.name
+        out.append(f"sharpeyes_device_info{{{_labels(labels)}}} 1")
+        if dev.kind == "camera":
+            bitrates.append(f'sharpeyes_camera_expected_bitrate_bytes_per_second{{device="{_esc(dev.id)}"}} '
+                            f"{dev.bitrate_kbps * 125}")
+    out += [
+        "# HELP sharpeyes_camera_expected_bitrate_bytes_per_second Configured main-stream bitrate in the inventory.",
+        "# TYPE sharpeyes_camera_expected_bitrate_bytes_per_second gauge",
+        *bitrates,
+        "# HELP sharpeyes_fiber_link_info Inventory record of an active fiber link (value 1).",
+        "# TYPE sharpeyes_fiber_link_info gauge",
+    ]
+    thresholds = []
+    for link in inv.links.values():
+        if not link.active:
+            continue
+        township = inv.townships.get(link.township)
+        contractor = link.contractor or (township.contractor if township else "")
+        labels = {
+            "fiber_link": link.id, "a_switch": link.a.switch, "a_port": link.a.port,
+            "b_switch": link.b.switch, "b_port": link.b.port, "township": link.township,
+            "contractor": contractor, "area": township.area if township else "urban", "build": link.build,
+        }
+        out.append(f"sharpeyes_fiber_link_info{{{_labels(labels)}}} 1")
+        thresholds.append(f'sharpeyes_fiber_link_rx_min_dbm{{fiber_link="{_esc(link.id)}"}} {link.rx_min_dbm}')
+    out += [
+        "# HELP sharpeyes_fiber_link_rx_min_dbm Receive power alarm threshold of the link in dBm.",
+        "# TYPE sharpeyes_fiber_link_rx_min_dbm gauge",
+        *thresholds,
+    ]
+    return "\n".join(out) + "\n"

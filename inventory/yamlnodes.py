@@ -1,0 +1,235 @@
+"""Strict reading of YAML node trees with file:line in every error.
+
+We compose YAML into nodes (libyaml when available) and convert scalars ourselves, per field,
+so that ``no``/``on``/``2019-06-12`` mean what the schema says, and every error can name the line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+try:
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - libyaml is in every wheel we ship against
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+from .model import Source
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One validation error: where, which object, which field, what is wrong."""
+
+    file: str
+    line: int
+    obj: str  # e.g. "device cam-001" or "" for file-level problems
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        who = f" {self.obj}:" if self.obj else ""
+        fld = f" field '{self.field}':" if self.field else ""
+        return f"{where}:{who}{fld} {self.message}"
+
+
+class Problems:
+    """Collects every problem of a load; the load fails once, with all of them."""
+
+    def __init__(self) -> None:
+        self.items: list[Problem] = []
+
+    def add(self, src: Source | None, obj: str, field: str, message: str) -> None:
+        file, line = (src.file, src.line) if src else ("<inventory>", 0)
+        self.items.append(Problem(file, line, obj, field, message))
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def __iter__(self) -> Iterator[Problem]:
+        return iter(self.items)
+
+
+def compose_file(path: str, text: str, problems: Problems) -> yaml.Node | None:
+    try:
+        return yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else 0
+        problems.add(Source(path, line), "", "", f"YAML syntax error: {exc.problem}")
+    except yaml.YAMLError as exc:
+        problems.add(Source(path, 0), "", "", f"YAML error: {exc}")
+    return None
+
+
+NULLS = frozenset(("", "~", "null", "Null", "NULL"))
+
+
+class Missing:
+    pass
+
+
+MISSING = Missing()
+
+
+class FieldError(ValueError):
+    pass
+
+
+# --- scalar converters: str -> value, raising FieldError with a readable reason -------------------
+
+def to_str(v: str) -> str:
+    return v
+
+
+def to_int(v: str) -> int:
+    try:
+        return int(v)
+    except ValueError:
+        raise FieldError(f"{v!r} is not an integer") from None
+
+
+def to_float(v: str) -> float:
+    try:
+        return float(v)
+    except ValueError:
+        raise FieldError(f"{v!r} is not a number") from None
+
+
+def to_date(v: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(v)
+    except ValueError:
+        raise FieldError(f"{v!r} is not a date (YYYY-MM-DD)") from None
+
+
+def to_ipv4(v: str) -> str:
+    try:
+        return str(ipaddress.IPv4Address(v))
+    except ValueError:
+        raise FieldError(f"{v!r} is not a valid IPv4 address") from None
+
+
+_MAC = re.compile(r"^[0-9a-fA-F]{2}([:-])[0-9a-fA-F]{2}(\1[0-9a-fA-F]{2}){4}$")
+
+
+def to_mac(v: str) -> str:
+    if not _MAC.match(v):
+        raise FieldError(f"{v!r} is not a MAC address (aa:bb:cc:dd:ee:ff)")
+    return v.replace("-", ":").lower()
+
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+
+
+def to_id(v: str) -> str:
+    if not _ID.match(v):
+        raise FieldError(f"{v!r} is not a valid id (lower-case letters, digits, '-', '_', '.')")
+    return v
+
+
+def one_of(*choices: str) -> Callable[[str], str]:
+    def conv(v: str) -> str:
+        if v not in choices:
+            raise FieldError(f"{v!r} is not one of {', '.join(choices)}")
+        return v
+
+    return conv
+
+
+class MappingReader:
+    """Reads one YAML mapping against a field spec, reporting unknown/missing/invalid fields."""
+
+    __slots__ = ("file", "node", "obj", "problems", "_seen", "values", "lines")
+
+    def __init__(self, file: str, node: yaml.Node, obj: str, problems: Problems) -> None:
+        self.file = file
+        self.node = node
+        self.obj = obj
+        self.problems = problems
+        self.values: dict[str, yaml.Node] = {}
+        self.lines: dict[str, int] = {}
+        if not isinstance(node, yaml.MappingNode):
+            problems.add(self.source, obj, "", f"expected a mapping, found {_kind(node)}")
+            return
+        for k, v in node.value:
+            key = k.value if isinstance(k, yaml.ScalarNode) else str(k)
+            if key in self.values:
+                problems.add(Source(file, k.start_mark.line + 1), obj, key, "key given twice")
+            self.values[key] = v
+            self.lines[key] = k.start_mark.line + 1
+
+    @property
+    def source(self) -> Source:
+        return Source(self.file, self.node.start_mark.line + 1)
+
+    def src(self, key: str) -> Source:
+        line = self.lines.get(key)
+        return Source(self.file, line) if line else self.source
+
+    def reject_unknown(self, allowed: set[str] | frozenset[str]) -> None:
+        for key in self.values:
+            if key not in allowed:
+                self.problems.add(self.src(key), self.obj, key, "unknown key")
+
+    def error(self, key: str, message: str) -> None:
+        self.problems.add(self.src(key), self.obj, key, message)
+
+    def scalar(self, key: str, conv: Callable[[str], Any] = to_str, default: Any = MISSING) -> Any:
+        node = self.values.get(key)
+        if node is None or (isinstance(node, yaml.ScalarNode) and node.value in NULLS and node.style is None):
+            if default is MISSING:
+                if isinstance(self.node, yaml.MappingNode):
+                    self.error(key, "required field is missing")
+                return None
+            return default
+        if not isinstance(node, yaml.ScalarNode):
+            self.error(key, f"expected a value, found {_kind(node)}")
+            return None
+        try:
+            return conv(node.value)
+        except FieldError as exc:
+            self.error(key, str(exc))
+            return None
+
+    def seq(self, key: str, required: bool = False) -> list[yaml.Node]:
+        node = self.values.get(key)
+        if node is None or (isinstance(node, yaml.ScalarNode) and node.value in NULLS):
+            if required:
+                self.error(key, "required list is missing")
+            return []
+        if not isinstance(node, yaml.SequenceNode):
+            self.error(key, f"expected a list, found {_kind(node)}")
+            return []
+        return list(node.value)
+
+    def str_list(self, key: str) -> tuple[str, ...]:
+        out = []
+        for item in self.seq(key):
+            if isinstance(item, yaml.ScalarNode):
+                out.append(item.value)
+            else:
+                self.error(key, f"expected a list of strings, found {_kind(item)} in it")
+        return tuple(out)
+
+    def mapping(self, key: str, obj: str, required: bool = False) -> MappingReader | None:
+        node = self.values.get(key)
+        if node is None:
+            if required:
+                self.error(key, "required section is missing")
+            return None
+        return MappingReader(self.file, node, obj, self.problems)
+
+
+def _kind(node: yaml.Node) -> str:
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    return f"{node.value!r}"

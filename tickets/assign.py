@@ -1,0 +1,74 @@
+"""Who is responsible for an alert: contractor, area, township, village.
+
+By default straight from the alert's labels (service discovery puts the inventory's values there).
+With ``inventory: DIR`` in the config, the inventory is loaded once and is authoritative for the
+devices and links it knows; labels fill in the rest. The inventory package is only touched here,
+through the narrow API of docs/contract.md, so tickets/ runs without it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Assignment:
+    contractor: str
+    area: str
+    township: str
+    village: str
+
+
+class InventoryUnavailable(Exception):
+    """The inventory cannot be loaded; the message says why."""
+
+
+def assign_from_labels(labels: Mapping[str, str]) -> Assignment:
+    return Assignment(labels.get("contractor", ""), labels.get("area", ""),
+                      labels.get("township", ""), labels.get("village", ""))
+
+
+class InventoryAssigner:
+    """Looks devices up by id (``device`` label) and fiber links by ``fiber_link`` for link alerts."""
+
+    def __init__(self, inventory: Any) -> None:
+        self.inv = inventory
+
+    def _device_labels(self, device_id: str) -> dict[str, str] | None:
+        if not device_id or device_id not in getattr(self.inv, "devices", {}):
+            return None
+        try:
+            return dict(self.inv.target_labels(device_id))
+        except (KeyError, ValueError):
+            return None
+
+    def __call__(self, labels: Mapping[str, str]) -> Assignment:
+        base = assign_from_labels(labels)
+        found = self._device_labels(labels.get("device", ""))
+        if found is not None:
+            return Assignment(found.get("contractor") or base.contractor, found.get("area") or base.area,
+                              found.get("township") or base.township, found.get("village") or base.village)
+        link = getattr(self.inv, "links", {}).get(labels.get("fiber_link", "")) \
+            if labels.get("scope") == "fiber_link" else None
+        if link is not None and getattr(link, "contractor", ""):
+            return Assignment(str(link.contractor), base.area, base.township, base.village)
+        return base
+
+
+def load_assigner(inventory_dir: str) -> Callable[[Mapping[str, str]], Assignment]:
+    """The label assigner, or an inventory-backed one when a directory is configured."""
+    if not inventory_dir:
+        return assign_from_labels
+    try:
+        import inventory
+    except ImportError:
+        raise InventoryUnavailable("inventory: the inventory package is not installed") from None
+    try:
+        inv = inventory.load_inventory(inventory_dir)
+    except Exception as e:  # InventoryError and I/O errors; the package is optional
+        errors = getattr(e, "errors", None)
+        first = f": {errors[0]}" if errors else f": {e}"
+        raise InventoryUnavailable(f"inventory: cannot load {inventory_dir}{first}") from None
+    return InventoryAssigner(inv)
