@@ -22,7 +22,8 @@ from typing import Final
 SEVERITIES: Final = ("critical", "warning", "info")
 TICKET_SEVERITIES: Final = ("critical", "warning")
 SEVERITY_POLICY: Final[dict[str, str]] = {
-    "critical": "视频当前中断或监控失明；开工单（计入 SLA）。 Video lost now or monitoring blind; opens a ticket.",
+    "critical": "视频当前中断或监控失明；开工单（计入 SLA）。 Video lost now or monitoring blind; opens a"
+    " ticket.",
     "warning": "劣化，将导致中断或影响取证；开工单（排队处理）。 Degradation; opens a ticket (queue work).",
     "info": "仅供参考，不开工单。 Context only; no ticket.",
 }
@@ -32,8 +33,22 @@ SCOPES: Final = ("device", "switch", "fiber_link", "village", "township", "monit
 # Target labels every probe series carries from service discovery (contract.md). Empty values are
 # dropped by Prometheus, so a label "absent" on a series means "empty" in the inventory.
 TARGET_LABELS: Final = (
-    "device", "kind", "role", "vendor", "model", "township", "village", "site", "contractor",
-    "funding", "area", "uplink_switch", "uplink_port", "fiber_link", "access_switch", "agg_switch",
+    "device",
+    "kind",
+    "role",
+    "vendor",
+    "model",
+    "township",
+    "village",
+    "site",
+    "contractor",
+    "funding",
+    "area",
+    "uplink_switch",
+    "uplink_port",
+    "fiber_link",
+    "access_switch",
+    "agg_switch",
 )
 # Labels of sharpeyes_device_info that are not topology and must not travel into alerts/records.
 INFO_DROP_LABELS: Final = ("instance", "job", "lat", "lon", "name")
@@ -100,7 +115,9 @@ DEFAULT_ALERTS: Final[dict[str, AlertPolicy]] = {
 
 # Monitoring alerts that mean "every device alert is unreliable now": they inhibit all of them.
 MONITORING_BLIND_ALERTS: Final = (
-    "SharpeyesExporterDown", "SharpeyesProbeScrapesFailing", "SharpeyesProbeFailuresHigh",
+    "SharpeyesExporterDown",
+    "SharpeyesProbeScrapesFailing",
+    "SharpeyesProbeFailuresHigh",
 )
 
 
@@ -162,7 +179,7 @@ class Config:
     def runbook_url(self, alertname: str) -> str:
         return f"{self.runbook_base_url.rstrip('/')}/{alertname}.md"
 
-    def sel(self, job: str | None = None, **matchers: str) -> str:
+    def sel(self, job: str | None = None, /, **matchers: str) -> str:
         """A label selector body: ``sel(cfg.jobs.icmp, kind="camera")`` -> ``{job="…", kind="camera"}``.
 
         A value starting with ``~`` is a regex match (``village="~.+"``: non-empty), ``!`` a negative

@@ -1,0 +1,1 @@
+"""sharpeyes-tickets: the fault-ticket service (Alertmanager webhook, lifecycle, SLA, API)."""

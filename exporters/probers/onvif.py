@@ -72,7 +72,7 @@ def _default_factory(host: str, port: int, auth: OnvifAuth | None) -> OnvifTrans
 class OnvifProber:
     def __init__(self, pool: OnvifPool | None = None, factory: TransportFactory | None = None,
                  max_cameras: int = 4096) -> None:
-        self.pool = pool or OnvifPool(factory or _default_factory, max_cameras)
+        self.pool = pool if pool is not None else OnvifPool(factory or _default_factory, max_cameras)
 
     async def __call__(self, target: Target, module: Module, timeout: float, out: MetricWriter) -> bool:
         settings: OnvifSettings = module.settings or OnvifSettings()

@@ -14,8 +14,8 @@ PRIV_PROTOCOLS = ("DES", "AES", "AES192", "AES256")
 _SECRET_FIELDS = ("community", "auth_password", "priv_password")
 
 
-class SnmpAuthError(ValueError):
-    """An auth profile is invalid; the message names the field, never a secret value."""
+class SnmpConfigError(ValueError):
+    """SNMP config (an auth profile, module settings) is invalid; names the field, never a secret."""
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -59,12 +59,12 @@ class SnmpAuth:
     def from_dict(cls, d: Mapping[str, Any], where: str = "auth") -> SnmpAuth:
         """Parse a config mapping. Secrets may be given inline, as NAME_env or as NAME_file."""
         if not isinstance(d, Mapping):
-            raise SnmpAuthError(f"{where}: expected a mapping, got {type(d).__name__}")
+            raise SnmpConfigError(f"{where}: expected a mapping, got {type(d).__name__}")
         known = {f.name for f in fields(cls)}
         allowed = known | {f"{n}_{s}" for n in _SECRET_FIELDS for s in ("env", "file")}
         unknown = sorted(set(d) - allowed)
         if unknown:
-            raise SnmpAuthError(f"{where}: unknown key(s) {', '.join(map(str, unknown))}")
+            raise SnmpConfigError(f"{where}: unknown key(s) {', '.join(map(str, unknown))}")
         values: dict[str, Any] = {}
         values["version"] = _version(d.get("version", 2), f"{where}.version")
         for name in ("username", "context_name"):
@@ -93,18 +93,18 @@ class SnmpAuth:
             v2_keys = ("version", "community", "community_env", "community_file")
             v3_only = sorted(k for k in d if k not in v2_keys)
             if v3_only:
-                raise SnmpAuthError(f"{where}.{v3_only[0]}: only valid with version 3")
+                raise SnmpConfigError(f"{where}.{v3_only[0]}: only valid with version 3")
             if not self.community:
-                raise SnmpAuthError(f"{where}.community: must not be empty for version 2")
+                raise SnmpConfigError(f"{where}.community: must not be empty for version 2")
             return
         if "community" in d:
-            raise SnmpAuthError(f"{where}.community: only valid with version 2")
+            raise SnmpConfigError(f"{where}.community: only valid with version 2")
         if not self.username:
-            raise SnmpAuthError(f"{where}.username: required for version 3")
+            raise SnmpConfigError(f"{where}.username: required for version 3")
         if self.auth_enabled and len(self.auth_password) < 8:
-            raise SnmpAuthError(f"{where}.auth_password: required, at least 8 characters (RFC 3414)")
+            raise SnmpConfigError(f"{where}.auth_password: required, at least 8 characters (RFC 3414)")
         if self.priv_enabled and len(self.priv_password) < 8:
-            raise SnmpAuthError(f"{where}.priv_password: required, at least 8 characters (RFC 3414)")
+            raise SnmpConfigError(f"{where}.priv_password: required, at least 8 characters (RFC 3414)")
 
 
 def _version(value: Any, where: str) -> int:
@@ -113,25 +113,25 @@ def _version(value: Any, where: str) -> int:
         return 2
     if text == "3":
         return 3
-    raise SnmpAuthError(f"{where}: must be 2 (v2c) or 3, got {value!r}")
+    raise SnmpConfigError(f"{where}: must be 2 (v2c) or 3, got {value!r}")
 
 
 def _string(value: Any, where: str) -> str:
     if not isinstance(value, str):
-        raise SnmpAuthError(f"{where}: expected a string, got {type(value).__name__}")
+        raise SnmpConfigError(f"{where}: expected a string, got {type(value).__name__}")
     return value
 
 
 def _choice(value: Any, choices: tuple[str, ...], where: str) -> str:
     if value not in choices:
-        raise SnmpAuthError(f"{where}: must be one of {', '.join(choices)}, got {value!r}")
+        raise SnmpConfigError(f"{where}: must be one of {', '.join(choices)}, got {value!r}")
     return str(value)
 
 
 def _secret(d: Mapping[str, Any], name: str, where: str) -> str | None:
     given = [k for k in (name, f"{name}_env", f"{name}_file") if k in d]
     if len(given) > 1:
-        raise SnmpAuthError(f"{where}: give only one of {', '.join(given)}")
+        raise SnmpConfigError(f"{where}: give only one of {', '.join(given)}")
     if not given:
         return None
     key = given[0]
@@ -141,10 +141,10 @@ def _secret(d: Mapping[str, Any], name: str, where: str) -> str | None:
     if key.endswith("_env"):
         value = os.environ.get(raw)
         if value is None:
-            raise SnmpAuthError(f"{where}.{key}: environment variable {raw} is not set")
+            raise SnmpConfigError(f"{where}.{key}: environment variable {raw} is not set")
         return value
     try:
         with open(raw, encoding="utf-8") as fh:
             return fh.read().strip()
     except OSError as exc:
-        raise SnmpAuthError(f"{where}.{key}: cannot read {raw}: {exc.strerror}") from None
+        raise SnmpConfigError(f"{where}.{key}: cannot read {raw}: {exc.strerror}") from None

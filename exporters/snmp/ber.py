@@ -43,12 +43,14 @@ SET_REQUEST: Final = 0xA3
 GET_BULK_REQUEST: Final = 0xA5
 REPORT: Final = 0xA8
 
+# fmt: off
 ERROR_STATUS_NAMES: Final = (
     "noError", "tooBig", "noSuchName", "badValue", "readOnly", "genErr", "noAccess", "wrongType",
     "wrongLength", "wrongEncoding", "wrongValue", "noCreation", "inconsistentValue",
     "resourceUnavailable", "commitFailed", "undoFailed", "authorizationError", "notWritable",
     "inconsistentName",
 )
+# fmt: on
 
 
 class BerError(ValueError):
@@ -170,6 +172,45 @@ def get_bulk_request(
 ) -> bytes:
     return encode_v2c(
         community, encode_pdu(GET_BULK_REQUEST, request_id, oids, non_repeaters, max_repetitions)
+    )
+
+
+def encode_value(tag: int, value: Value) -> bytes:
+    """A typed value TLV (for agents and tests: the exporter itself only sends NULLs)."""
+    if isinstance(value, NoValue):
+        return bytes((tag, 0))
+    if tag in (OCTET_STRING, OPAQUE) and isinstance(value, bytes):
+        return tlv(tag, value)
+    if tag == INTEGER and isinstance(value, int):
+        return encode_integer(value)
+    if tag in _UNSIGNED_TAGS and isinstance(value, int):
+        if value < 0 or value >= (1 << (64 if tag == COUNTER64 else 32)):
+            raise BerError(f"{value} out of range for type 0x{tag:02x}")
+        return tlv(tag, value.to_bytes(value.bit_length() // 8 + 1, "big"))
+    if tag == OID and isinstance(value, str):
+        return encode_oid(value)
+    if tag == IP_ADDRESS and isinstance(value, str):
+        return tlv(tag, bytes(int(x) for x in value.split(".")))
+    if tag == NULL and value is None:
+        return _NULL_VALUE
+    raise BerError(f"cannot encode {value!r} as type 0x{tag:02x}")
+
+
+def encode_response(
+    request_id: int,
+    varbinds: list[tuple[str, int, Value]],
+    error_status: int = 0,
+    error_index: int = 0,
+    pdu_type: int = RESPONSE,
+) -> bytes:
+    """A Response (or Report) PDU from (oid, tag, value) triples."""
+    body = b"".join([tlv(SEQUENCE, encode_oid(o) + encode_value(t, v)) for o, t, v in varbinds])
+    return tlv(
+        pdu_type,
+        encode_integer(request_id)
+        + encode_integer(error_status)
+        + encode_integer(error_index)
+        + tlv(SEQUENCE, body),
     )
 
 

@@ -8,6 +8,7 @@ exponential backoff (``outbox.backoff_initial`` doubling up to ``backoff_max``) 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -128,7 +129,5 @@ class OutboxWorker:
             except Exception:
                 log.exception("outbox pass failed")
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), interval)
-            except TimeoutError:
-                pass

@@ -1,0 +1,148 @@
+"""Recording rules: per-device reachability/online state, bitrate, optical margin, online rates.
+
+Online rate (the supervisors' KPI, 全时可用) = online time / monitored time. Time without data is
+not offline: ``sharpeyes:device_up`` is absent while a device is not measured (exporter down,
+target missing, Prometheus down), so it counts neither as online nor as monitored.
+Per group the KPI over a period is ``sum_over_time(sharpeyes:camera_up:sum_X[P]) /
+sum_over_time(sharpeyes:camera_monitored:sum_X[P])`` (camera-seconds online / camera-seconds
+monitored); per device ``sum_over_time(sharpeyes:device_up[P]) / count_over_time(sharpeyes:device_up[P])``.
+"""
+
+from __future__ import annotations
+
+from alerts.config import Config
+from alerts.rules.common import Group, Rule, group, info_labels, record
+
+# level name -> the labels the online rate is aggregated by
+ONLINE_LEVELS: dict[str, tuple[str, ...]] = {
+    "village": ("township", "village"),
+    "township": ("township", "area"),
+    "contractor": ("contractor",),
+    "funding": ("funding",),
+    "district": (),
+}
+# labels copied onto a village when every camera in the village shares the value
+VILLAGE_PATH_LABELS = ("fiber_link", "uplink_switch", "access_switch", "agg_switch", "contractor")
+FIBER_INFO_LABELS = ("township", "contractor", "area", "a_switch", "b_switch")
+
+DEVICE_REACHABLE = "sharpeyes:device_reachable"
+DEVICE_UP = "sharpeyes:device_up"
+DEVICE_MONITORED = "sharpeyes:device_monitored"
+VILLAGE_PATH_INFO = "sharpeyes:village_path_info"
+OPTICAL_MARGIN = "sharpeyes:fiber_link_optical_margin_db:min"
+
+
+def bitrate_record(cfg: Config) -> str:
+    return f"sharpeyes:camera_bitrate_bytes:rate{cfg.thresholds.bitrate_window}"
+
+
+def online_names(level: str) -> dict[str, str]:
+    return {
+        "up": f"sharpeyes:camera_up:sum_{level}",
+        "monitored": f"sharpeyes:camera_monitored:sum_{level}",
+        "ratio": f"sharpeyes:camera_online:ratio_{level}",
+        "active": f"sharpeyes:camera_active:count_{level}",
+    }
+
+
+def recording_names(cfg: Config) -> list[str]:
+    names = [DEVICE_REACHABLE, DEVICE_UP, DEVICE_MONITORED, bitrate_record(cfg), VILLAGE_PATH_INFO]
+    for level in ONLINE_LEVELS:
+        names += online_names(level).values()
+    return [*names, OPTICAL_MARGIN]
+
+
+def _by(labels: tuple[str, ...]) -> str:
+    return f" by ({', '.join(labels)})" if labels else ""
+
+
+def _uniform(label: str, source: str) -> str:
+    """One series per (township, village): ``label`` set when all cameras share it, else absent."""
+    per_value = f"group by (township, village, {label}) ({source})"
+    return (
+        f"(\n  ({per_value}\n   and on (township, village) (count by (township, village)"
+        f" ({per_value}) == 1))\n"
+        f"  or on (township, village) group by (township, village) ({source})\n)"
+    )
+
+
+def device_rules(cfg: Config) -> list[Rule]:
+    j, t = cfg.jobs, cfg.thresholds
+    info = info_labels(cfg)
+    cams_info = f"sharpeyes_device_info{cfg.sel(j.inventory, kind='camera', village='~.+')}"
+    uniform = [_uniform(label, cams_info) for label in VILLAGE_PATH_LABELS]
+    path_info = uniform[0]
+    for label, part in zip(VILLAGE_PATH_LABELS[1:], uniform[1:], strict=True):
+        path_info += f"\n* on (township, village) group_left ({label})\n{part}"
+    port_rx = f"sharpeyes_port_receive_bytes_total{cfg.sel(j.snmp_switch, port_device='!')}"
+    rules = [
+        record(
+            DEVICE_REACHABLE,
+            f"""
+            max by (device) (probe_success{cfg.sel(j.icmp)})
+            * on (device) group_right
+            {info}
+            """,
+        ),
+        record(
+            DEVICE_UP,
+            f"""
+            min by (device) (probe_success{cfg.sel(None, job=f"~{j.icmp}|{j.rtsp}")})
+            * on (device) group_right
+            {info}
+            """,
+        ),
+        record(DEVICE_MONITORED, f"{DEVICE_UP} * 0 + 1"),
+        record(
+            bitrate_record(cfg),
+            f"""
+            max by (device) (
+              label_replace(
+                rate({port_rx}[{t.bitrate_window}]),
+                "device", "$1", "port_device", "(.+)"
+              )
+            )
+            * on (device) group_right
+            {info_labels(cfg, kind="camera")}
+            """,
+        ),
+        record(VILLAGE_PATH_INFO, path_info),
+    ]
+    for level, labels in ONLINE_LEVELS.items():
+        n = online_names(level)
+        rules += [
+            record(n["up"], f'sum{_by(labels)} ({DEVICE_UP}{{kind="camera"}})'),
+            record(n["monitored"], f'sum{_by(labels)} ({DEVICE_MONITORED}{{kind="camera"}})'),
+            record(n["ratio"], f"{n['up']} / {n['monitored']}"),
+            record(
+                n["active"],
+                f"count{_by(labels)} (sharpeyes_device_info{cfg.sel(j.inventory, kind='camera')})",
+            ),
+        ]
+    return rules
+
+
+def fiber_rules(cfg: Config) -> list[Rule]:
+    j = cfg.jobs
+    rx = f"sharpeyes_optical_rx_power_dbm{cfg.sel(j.snmp_switch, port_link='!')}"
+    return [
+        record(
+            OPTICAL_MARGIN,
+            f"""
+            min by (fiber_link) (
+              label_replace({rx}, "fiber_link", "$1", "port_link", "(.+)")
+              - on (fiber_link) group_left ()
+              sharpeyes_fiber_link_rx_min_dbm{cfg.sel(j.inventory)}
+            )
+            * on (fiber_link) group_left ({", ".join(FIBER_INFO_LABELS)})
+            sharpeyes_fiber_link_info{cfg.sel(j.inventory)}
+            """,
+        ),
+    ]
+
+
+def groups(cfg: Config) -> list[Group]:
+    return [
+        group(cfg, "sharpeyes.records.devices", device_rules(cfg)),
+        group(cfg, "sharpeyes.records.fiber", fiber_rules(cfg)),
+    ]

@@ -1,0 +1,3 @@
+from tickets.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,235 @@
+"""HTTP API (aiohttp): Alertmanager webhook, ticket REST API, CSV export, /metrics, /openapi.json.
+
+Errors are JSON ``{"error": "...", "field": "..."}`` with a 4xx status; an unexpected exception is
+logged here and answered with a bare 500 — never a traceback to the client.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.exc import DBAPIError
+
+from tickets import webhook
+from tickets.auth import Authenticator, Principal
+from tickets.lifecycle import ConflictError, FieldError
+from tickets.notify.channels import build_channels
+from tickets.notify.outbox import OutboxWorker
+from tickets.openapi import spec
+from tickets.service import FILTER_KEYS, Forbidden, NotFound, TicketService, parse_filters
+from tickets.views import CSV_COLUMNS, csv_row
+
+log = logging.getLogger("sharpeyes.tickets.api")
+MAX_BODY = 32 * 1024 * 1024
+SERVICE = web.AppKey("service", TicketService)
+AUTH = web.AppKey("auth", Authenticator)
+WORKER = web.AppKey("worker", OutboxWorker)
+ACTION_FIELDS: dict[str, dict[str, tuple[type, bool]]] = {
+    # field: (type, required)
+    "acknowledge": {"note": (str, False)},
+    "start": {"note": (str, False)},
+    "comment": {"text": (str, True)},
+    "close": {"cause_category": (str, True), "parts_replaced": (list, False), "note": (str, True)},
+    "reopen": {"reason": (str, True)},
+}
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def error(status: int, message: str, field: str | None = None) -> web.Response:
+    body: dict[str, Any] = {"error": message}
+    if field:
+        body["field"] = field
+    return web.json_response(body, status=status)
+
+
+@web.middleware
+async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except FieldError as e:
+        return error(400, e.message, e.field)
+    except NotFound as e:
+        return error(404, str(e))
+    except Forbidden as e:
+        return error(403, str(e))
+    except ConflictError as e:
+        return error(409, str(e))
+    except web.HTTPException as e:
+        if e.status >= 400:
+            return error(e.status, e.reason)
+        raise
+    except DBAPIError as e:
+        log.error("database error on %s %s: %s", request.method, request.path, e.__class__.__name__)
+        return error(503, "database unavailable, retry later")
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error(500, "internal error")
+
+
+def principal(request: web.Request, *roles: str) -> Principal:
+    p = request.app[AUTH].authenticate(request.headers.get("Authorization"))
+    if p is None:
+        raise web.HTTPUnauthorized(reason="missing or invalid bearer token",
+                                   headers={"WWW-Authenticate": "Bearer"})
+    if not p.roles & set(roles):
+        raise Forbidden(f"token {p.name!r} may not use this endpoint")
+    return p
+
+
+async def json_body(request: web.Request, allow_empty: bool = False) -> Any:
+    raw = await request.read()
+    if not raw.strip() and allow_empty:
+        return {}
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise FieldError("body", "invalid JSON") from None
+
+
+def validate_action(action: str, body: Any) -> dict[str, Any]:
+    spec_ = ACTION_FIELDS[action]
+    if not isinstance(body, dict):
+        raise FieldError("body", "expected a JSON object")
+    for key in body:
+        if key not in spec_:
+            raise FieldError(key, f"unknown field (allowed: {', '.join(spec_) or 'none'})")
+    for key, (typ, required) in spec_.items():
+        if key not in body:
+            if required:
+                raise FieldError(key, "required")
+            continue
+        value = body[key]
+        if typ is str:
+            if not isinstance(value, str):
+                raise FieldError(key, "expected a string")
+            if required and not value.strip():
+                raise FieldError(key, "must not be empty")
+            if len(value) > 10000:
+                raise FieldError(key, "too long (at most 10000 characters)")
+        elif not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+            raise FieldError(key, "expected a list of strings")
+    return body
+
+
+# --- handlers ----------------------------------------------------------------------------------
+
+
+async def alertmanager(request: web.Request) -> web.Response:
+    principal(request, "webhook")
+    raw = await request.read()
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise FieldError("body", "invalid JSON") from None
+    alerts = webhook.parse_notification(data)
+    counts = await request.app[SERVICE].ingest(raw.decode("utf-8"), alerts)
+    return web.json_response({"status": "ok", "alerts": counts})
+
+
+async def list_tickets(request: web.Request) -> web.Response:
+    p = principal(request, "district", "contractor")
+    f = parse_filters(request.query)
+    items = await request.app[SERVICE].list_tickets(p, f)
+    return web.json_response({"tickets": items, "limit": f.limit, "offset": f.offset})
+
+
+async def export_csv(request: web.Request) -> web.Response:
+    p = principal(request, "district", "contractor")
+    query = {k: v for k, v in request.query.items() if k not in ("limit", "offset")}
+    rows = await request.app[SERVICE].export(p, parse_filters(query))
+    return web.Response(body=render_csv(rows).encode("utf-8-sig"), content_type="text/csv",
+                        charset="utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="tickets.csv"'})
+
+
+def render_csv(rows: list[dict[str, Any]]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(CSV_COLUMNS)
+    for r in rows:
+        w.writerow(csv_row(r))
+    return buf.getvalue()
+
+
+def _ticket_id(request: web.Request) -> int:
+    return int(request.match_info["id"])
+
+
+async def ticket_detail(request: web.Request) -> web.Response:
+    p = principal(request, "district", "contractor")
+    return web.json_response(await request.app[SERVICE].detail(p, _ticket_id(request)))
+
+
+async def ticket_action(request: web.Request) -> web.Response:
+    p = principal(request, "district", "contractor")
+    action = request.match_info["action"]
+    body = validate_action(action, await json_body(request, allow_empty=True))
+    return web.json_response(await request.app[SERVICE].act(p, _ticket_id(request), action, body))
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    svc = request.app[SERVICE]
+    await svc.refresh_metrics()
+    return web.Response(body=generate_latest(svc.metrics.registry),
+                        headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return web.json_response(spec(list(ACTION_FIELDS), list(FILTER_KEYS)))
+
+
+# --- app -----------------------------------------------------------------------------------------
+
+
+def build_app(service: TicketService, background: bool = True) -> web.Application:
+    """The aiohttp application. With ``background`` it runs the tick loop and the outbox worker."""
+    app = web.Application(middlewares=[errors], client_max_size=MAX_BODY)
+    app[SERVICE] = service
+    app[AUTH] = Authenticator(service.cfg.tokens)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/openapi.json", openapi)
+    app.router.add_post("/api/v1/alertmanager", alertmanager)
+    app.router.add_get("/api/v1/tickets", list_tickets)
+    app.router.add_get("/api/v1/tickets.csv", export_csv)
+    app.router.add_get(r"/api/v1/tickets/{id:\d{1,12}}", ticket_detail)
+    actions = "|".join(ACTION_FIELDS)
+    app.router.add_post(r"/api/v1/tickets/{id:\d{1,12}}/{action:(" + actions + ")}", ticket_action)
+    app.cleanup_ctx.append(_workers(background))
+    return app
+
+
+def _workers(background: bool) -> Callable[[web.Application], Any]:
+    async def ctx(app: web.Application) -> Any:
+        import asyncio
+
+        service = app[SERVICE]
+        session = aiohttp.ClientSession()
+        worker = OutboxWorker(service.store, service.cfg, service.clock,
+                              build_channels(service.cfg.channels, session), service.metrics)
+        app[WORKER] = worker
+        service.on_outbox = worker.wake
+        tasks = [asyncio.create_task(worker.run()), asyncio.create_task(service.run_ticks())] \
+            if background else []
+        yield
+        for t in tasks:
+            t.cancel()
+        for t in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await t
+        await session.close()
+
+    return ctx
