@@ -36,7 +36,7 @@ from exporters.probers import PROBERS, ProberEntry
 from exporters.snmp.auth import SnmpAuth
 from inventory.model import KINDS
 from inventory.sd import MODULES as INVENTORY_MODULES
-from inventory.yamlnodes import MappingReader, Problem, Problems, compose_file, to_id
+from inventory.yamlnodes import FieldError, MappingReader, Problem, Problems, compose_file, to_id
 
 SECRET = "<secret>"
 DEFAULT_CONFIG = Path(__file__).with_name("default.yml")
@@ -136,7 +136,8 @@ def _dump_module(m: ModuleConfig) -> dict[str, Any]:
     if m.auth:
         out["auth"] = m.auth
     if m.settings is not None and dataclasses.is_dataclass(m.settings):
-        out[m.prober] = {f.name: _plain(getattr(m.settings, f.name)) for f in dataclasses.fields(m.settings)}
+        settings = {f.name: _plain(getattr(m.settings, f.name)) for f in dataclasses.fields(m.settings)}
+        out[m.prober] = {k: v for k, v in settings.items() if v is not None}
     return out
 
 
@@ -199,6 +200,8 @@ class _ConfigReader:
         self.problems = Problems()
         self.insecure = False
         self._secret_files: dict[str, Any] = {}
+        self._reported: set[str] = set()
+        self._failed_silently = False
 
     def read(self, text: str) -> Config:
         root = compose_file(self.file, text, self.problems)
@@ -262,7 +265,8 @@ class _ConfigReader:
                                "(or set insecure_literal_secrets: true for tests)")
             else:
                 values[key] = _python(node)
-        if len(self.problems.items) > before:
+        if len(self.problems.items) > before or self._failed_silently:
+            self._failed_silently = False
             return None
         try:
             return spec.cls.from_dict(values, where)
@@ -322,7 +326,11 @@ class _ConfigReader:
                 self._secret_files[cache_key] = text
         content = self._secret_files[cache_key]
         if isinstance(content, OSError):
-            sub.error(key, str(content))
+            if cache_key not in self._reported:  # one line per unreadable file, not one per secret
+                self._reported.add(cache_key)
+                sub.error(key, str(content))
+            else:
+                self._failed_silently = True
             return None
         if dotted is None:
             return str(content).rstrip("\r\n")
@@ -354,7 +362,8 @@ class _ConfigReader:
         for name, node in section.values.items():
             if not self._valid_name(section, name, "module"):
                 continue
-            module = self._module(name, MappingReader(self.file, node, f"module {name}", self.problems), auths)
+            reader = MappingReader(self.file, node, f"module {name}", self.problems)
+            module = self._module(name, reader, auths)
             if module is not None:
                 out[name] = module
         return out
@@ -415,8 +424,9 @@ class _ConfigReader:
             r.error(prober, "credentials belong in auths: (set the module's auth: <profile> instead)")
             return None
         if retries is not None:
-            has_retries = "retries" in {f.name for f in dataclasses.fields(entry.settings_cls)}
-            if not has_retries:
+            cls = entry.settings_cls
+            names = {f.name for f in dataclasses.fields(cls)} if dataclasses.is_dataclass(cls) else set()
+            if "retries" not in names:
                 r.error("retries", f"prober {prober!r} has no retries setting")
                 return None
             if "retries" in data:
@@ -448,15 +458,18 @@ def _to_bool(v: str) -> bool:
         return True
     if v in ("false", "False", "no"):
         return False
-    raise ValueError(f"{v!r} is not true or false")
+    raise FieldError(f"{v!r} is not true or false")
 
 
 def _to_int(v: str) -> int:
     try:
         return int(v)
     except ValueError:
-        raise ValueError(f"{v!r} is not an integer") from None
+        raise FieldError(f"{v!r} is not an integer") from None
 
 
 def _to_duration(v: str) -> float:
-    return parse_duration(v)
+    try:
+        return parse_duration(v)
+    except ValueError as exc:
+        raise FieldError(str(exc)) from None

@@ -137,11 +137,19 @@ class Builder:
         self.serial_no = 0
         self.link_no = 0
         self._specials: dict[str, int] = {}
+        self._macs: set[str] = set()
 
     # --- helpers --------------------------------------------------------------------------------
     def mac(self, vendor: str, key: str) -> str:
-        h = hashlib.sha1(key.encode()).digest()
-        return f"{OUI[vendor]}:{h[0]:02x}:{h[1]:02x}:{h[2]:02x}"
+        # 24 hashed bits collide (birthday) in a 100k fleet: rehash until unused
+        salt = ""
+        while True:
+            h = hashlib.sha1((key + salt).encode()).digest()
+            mac = f"{OUI[vendor]}:{h[0]:02x}:{h[1]:02x}:{h[2]:02x}"
+            if mac not in self._macs:
+                self._macs.add(mac)
+                return mac
+            salt += "#"
 
     def serial(self, vendor: str, model: str) -> str:
         self.serial_no += 1

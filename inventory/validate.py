@@ -129,39 +129,48 @@ def _ports(inv: Inventory, p: Problems) -> None:
                 p.add(link.source, obj, name, f"port {end} is a {port.media} port, not fiber")
 
 
+_CYCLE = " cycle"  # ids never contain spaces
+
+
 def _topology(inv: Inventory, p: Problems) -> None:
-    reaches: dict[str, bool] = {}
+    """Follow every device's uplinks to the core; report cycles and active devices that cannot reach it."""
+    # where each device's path stops: "" = the core (or a missing switch, which _ports reports),
+    # _CYCLE, or the id of the device without an uplink where it ends
+    stops: dict[str, str] = {}
     for dev in inv.devices.values():
-        if dev.id in reaches:
+        if dev.id in stops:
             continue
         chain: list[str] = []
         on_chain: set[str] = set()
-        cur: str | None = dev.id
-        result = False
-        while cur is not None:
-            if cur in reaches:
-                result = reaches[cur]
+        cur = dev.id
+        while True:
+            if cur in stops:
+                stop = stops[cur]
                 break
             if cur in on_chain:
                 loop = " → ".join([*chain[chain.index(cur):], cur])
                 p.add(dev.source, f"device {dev.id}", "uplink", f"topology cycle: {loop}")
-                result = False
+                stop = _CYCLE
                 break
             node = inv.devices.get(cur)
-            if node is None:  # missing switch: reported by _ports
-                result = True
+            if node is None:
+                stop = ""
                 break
             chain.append(cur)
             on_chain.add(cur)
             if node.kind == "switch" and node.role == "core":
-                result = True
+                stop = ""
                 break
             if node.uplink is None:
-                if node.id != dev.id and node.active and dev.active:
-                    p.add(dev.source, f"device {dev.id}", "uplink",
-                          f"not reachable from the core: its path ends at {node.id}, which has no uplink")
-                result = not node.active
+                stop = node.id
                 break
             cur = node.uplink.switch
         for node_id in chain:
-            reaches[node_id] = result
+            stops[node_id] = stop
+    for dev in inv.devices.values():
+        stop = stops[dev.id]
+        if dev.active and stop not in ("", _CYCLE, dev.id):
+            end = inv.devices[stop]
+            state = "" if end.active else f" ({end.status})"
+            p.add(dev.source, f"device {dev.id}", "uplink",
+                  f"not reachable from the core: its path ends at {stop}{state}, which has no uplink")

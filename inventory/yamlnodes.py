@@ -62,7 +62,13 @@ def compose_file(path: str, text: str, problems: Problems) -> yaml.Node | None:
         return yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 0
-        problems.add(Source(path, line), "", "", f"YAML syntax error: {exc.problem}")
+        context = ""
+        if exc.context:
+            context = f" ({exc.context}"
+            if exc.context_mark and exc.context_mark.line + 1 != line:
+                context += f" started at line {exc.context_mark.line + 1}"
+            context += ")"
+        problems.add(Source(path, line), "", "", f"YAML syntax error: {exc.problem}{context}")
     except yaml.YAMLError as exc:
         problems.add(Source(path, 0), "", "", f"YAML error: {exc}")
     return None

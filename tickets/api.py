@@ -64,9 +64,12 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     except ConflictError as e:
         return error(409, str(e))
     except web.HTTPException as e:
-        if e.status >= 400:
-            return error(e.status, e.reason)
-        raise
+        if e.status < 400:
+            raise
+        resp = error(e.status, e.reason)
+        if "WWW-Authenticate" in e.headers:
+            resp.headers["WWW-Authenticate"] = e.headers["WWW-Authenticate"]
+        return resp
     except DBAPIError as e:
         log.error("database error on %s %s: %s", request.method, request.path, e.__class__.__name__)
         return error(503, "database unavailable, retry later")
@@ -131,7 +134,11 @@ async def alertmanager(request: web.Request) -> web.Response:
     except (ValueError, UnicodeDecodeError):
         raise FieldError("body", "invalid JSON") from None
     alerts = webhook.parse_notification(data)
-    counts = await request.app[SERVICE].ingest(raw.decode("utf-8"), alerts)
+    try:
+        body = raw.decode("utf-8")
+    except UnicodeDecodeError:  # JSON may come as UTF-16/32; keep an equivalent UTF-8 copy
+        body = json.dumps(data, ensure_ascii=False)
+    counts = await request.app[SERVICE].ingest(body, alerts)
     return web.json_response({"status": "ok", "alerts": counts})
 
 

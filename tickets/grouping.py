@@ -46,7 +46,8 @@ def subject(labels: Mapping[str, str]) -> str:
 
 
 def root_key(labels: Mapping[str, str]) -> str:
-    return f"{labels['scope']}:{subject(labels)}"
+    sid = subject(labels)  # validates the scope first
+    return f"{labels['scope']}:{sid}"
 
 
 def ancestor_keys(labels: Mapping[str, str]) -> list[str]:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from alerts_testlib import GENERATED
 
 from alerts import build
-from alerts_testlib import GENERATED
 from alerts.config import SCOPES, SEVERITIES, Config, validate
 from alerts.rules import alert_groups, recording_groups
 
@@ -35,7 +35,13 @@ def test_alert_contract(rule: dict) -> None:
     assert rule["for"], "every alert has a for:"
     assert rule["labels"]["severity"] in SEVERITIES
     assert rule["labels"]["scope"] in SCOPES
-    assert set(rule["annotations"]) == {"summary_zh", "summary", "description_zh", "description", "runbook_url"}
+    assert set(rule["annotations"]) == {
+        "summary_zh",
+        "summary",
+        "description_zh",
+        "description",
+        "runbook_url",
+    }
     assert rule["annotations"]["runbook_url"].endswith(f"/docs/runbooks/{rule['alert']}.md")
     runbook = DOCS / "runbooks" / f"{rule['alert']}.md"
     assert runbook.is_file(), f"runbook {runbook} missing"
@@ -56,8 +62,22 @@ def test_alerts_and_records_documented() -> None:
 def test_build_options_reach_alertmanager_config(tmp_path: Path) -> None:
     from alerts.cli import main
 
-    assert main(["build", "--out", str(tmp_path), "--group-wait", "1s", "--group-interval", "2s",
-                 "--tickets-url", "http://127.0.0.1:1/hook"]) == 0
+    assert (
+        main(
+            [
+                "build",
+                "--out",
+                str(tmp_path),
+                "--group-wait",
+                "1s",
+                "--group-interval",
+                "2s",
+                "--tickets-url",
+                "http://127.0.0.1:1/hook",
+            ]
+        )
+        == 0
+    )
     am = yaml.safe_load((tmp_path / build.ALERTMANAGER_FILE).read_text(encoding="utf-8"))
     assert am["route"]["group_wait"] == "1s" and am["route"]["group_interval"] == "2s"
     assert am["receivers"][0]["webhook_configs"][0]["url"] == "http://127.0.0.1:1/hook"

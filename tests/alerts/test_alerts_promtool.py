@@ -6,9 +6,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from alerts_testlib import GENERATED, require
 
 from alerts import build
-from alerts_testlib import GENERATED, require
 
 
 def run(*argv: str) -> subprocess.CompletedProcess[str]:
@@ -17,7 +17,9 @@ def run(*argv: str) -> subprocess.CompletedProcess[str]:
 
 def test_promtool_check_rules() -> None:
     promtool = require("promtool")
-    proc = run(promtool, "check", "rules", str(GENERATED / build.RULES_FILE), str(GENERATED / build.RECORDING_FILE))
+    proc = run(
+        promtool, "check", "rules", str(GENERATED / build.RULES_FILE), str(GENERATED / build.RECORDING_FILE)
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -33,7 +35,9 @@ def test_promtool_fails_on_a_broken_boundary(tmp_path: Path) -> None:
     promtool = require("promtool")
     rules = (GENERATED / build.RULES_FILE).read_text(encoding="utf-8")
     (tmp_path / build.RULES_FILE).write_text(rules.replace("for: 5m", "for: 4m"), encoding="utf-8")
-    (tmp_path / build.RECORDING_FILE).write_text((GENERATED / build.RECORDING_FILE).read_text(encoding="utf-8"))
+    (tmp_path / build.RECORDING_FILE).write_text(
+        (GENERATED / build.RECORDING_FILE).read_text(encoding="utf-8")
+    )
     (tmp_path / "tests").mkdir()
     test = GENERATED / build.TESTS_DIR / "alerts.test.yml"
     (tmp_path / "tests" / test.name).write_text(test.read_text(encoding="utf-8"), encoding="utf-8")
@@ -52,28 +56,52 @@ def test_amtool_check_config(name: str) -> None:
 @pytest.mark.parametrize(
     ("labels", "receivers"),
     [
-        (["alertname=CameraOffline", "severity=critical", "scope=device", "device=cam-1"], "sharpeyes-tickets"),
-        (["alertname=CameraClockDrift", "severity=warning", "scope=device", "device=cam-1"], "sharpeyes-tickets"),
-        (["alertname=FiberLinkDown", "severity=critical", "scope=fiber_link", "fiber_link=fl-1"],
-         "sharpeyes-tickets"),
+        (
+            ["alertname=CameraOffline", "severity=critical", "scope=device", "device=cam-1"],
+            "sharpeyes-tickets",
+        ),
+        (
+            ["alertname=CameraClockDrift", "severity=warning", "scope=device", "device=cam-1"],
+            "sharpeyes-tickets",
+        ),
+        (
+            ["alertname=FiberLinkDown", "severity=critical", "scope=fiber_link", "fiber_link=fl-1"],
+            "sharpeyes-tickets",
+        ),
         (["alertname=CameraRebooted", "severity=info", "scope=device", "device=cam-1"], "null"),
     ],
 )
 def test_amtool_routes(labels: list[str], receivers: str) -> None:
     amtool = require("amtool")
-    proc = run(amtool, "config", "routes", "test", f"--config.file={GENERATED / build.ALERTMANAGER_FILE}", *labels)
+    proc = run(
+        amtool, "config", "routes", "test", f"--config.file={GENERATED / build.ALERTMANAGER_FILE}", *labels
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.strip() == receivers
 
 
 def test_example_channels_copy_critical_to_email_and_robots() -> None:
     amtool = require("amtool")
-    proc = run(amtool, "config", "routes", "test", f"--config.file={GENERATED / build.EXAMPLE_CHANNELS_FILE}",
-               "alertname=VillageOffline", "severity=critical", "scope=village", "village=v1", "township=t1")
+    proc = run(
+        amtool,
+        "config",
+        "routes",
+        "test",
+        f"--config.file={GENERATED / build.EXAMPLE_CHANNELS_FILE}",
+        "alertname=VillageOffline",
+        "severity=critical",
+        "scope=village",
+        "village=v1",
+        "township=t1",
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     got = set(proc.stdout.strip().split(","))
-    assert got == {"example-email-video-centre", "example-dingtalk-robot-relay", "example-wecom-robot-relay",
-                   "sharpeyes-tickets"}
+    assert got == {
+        "example-email-video-centre",
+        "example-dingtalk-robot-relay",
+        "example-wecom-robot-relay",
+        "sharpeyes-tickets",
+    }
 
 
 def test_cli_check_passes() -> None:

@@ -10,7 +10,6 @@ real SNMP requests (never fixed sleeps):
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import socket
@@ -22,9 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from exporters.snmp import ber
 from exporters.snmp.auth import SnmpAuth
-from exporters.snmp.transport import SnmpError
-from exporters.snmp.udp import UdpTransport
 
 SNMP_FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "snmp"
 SNMPSIM_FILES = ("huawei_s5720", "h3c_comware_hp-ff5700", "hikvision-nvr", "dahua-nvr")
@@ -67,25 +65,26 @@ def _tail(log: Path) -> str:
 
 
 def _await_ready(agent: Agent, auth: SnmpAuth, deadline_s: float, log: Path) -> None:
-    """Poll the agent with real GETs until it answers, its process dies, or the deadline passes."""
+    """Poll the agent with real v2c GETs until it answers, its process dies, or the deadline passes.
 
-    async def poll() -> None:
-        transport = UdpTransport()
-        try:
-            end = time.monotonic() + deadline_s
-            while time.monotonic() < end:
-                if agent.proc is not None and agent.proc.poll() is not None:
-                    raise RuntimeError(f"{agent.name} exited: {_tail(log)}")
-                try:
-                    await transport.get(agent.addr, auth, [SYS_UPTIME], timeout=0.5, retries=0)
-                    return
-                except SnmpError:
-                    continue
-            raise RuntimeError(f"{agent.name} not answering after {deadline_s}s: {_tail(log)}")
-        finally:
-            await transport.close()
-
-    asyncio.run(poll())
+    Blocking socket on purpose: the fixture may be set up from inside a running event loop."""
+    end = time.monotonic() + deadline_s
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(0.5)
+        rid = 1
+        while time.monotonic() < end:
+            if agent.proc is not None and agent.proc.poll() is not None:
+                raise RuntimeError(f"{agent.name} exited: {_tail(log)}")
+            rid += 1
+            sock.sendto(ber.get_request(auth.community.encode(), rid, [SYS_UPTIME]), agent.addr)
+            try:
+                data, _ = sock.recvfrom(65535)
+            except (TimeoutError, ConnectionRefusedError):
+                continue
+            _, pdu = ber.decode_v2c(data)
+            if pdu.request_id == rid and isinstance(pdu.varbinds[0][1], int):
+                return
+    raise RuntimeError(f"{agent.name} not answering after {deadline_s}s: {_tail(log)}")
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -173,7 +172,7 @@ def snmpd_agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
     persist.mkdir()
     log = base / "snmpd.log"
     env = dict(os.environ, MIBS="", SNMP_PERSISTENT_DIR=str(persist), SNMPCONFPATH=str(base))
-    cmd = [exe, "-f", "-Lf", str(log), "-C", "-c", str(conf), "-p", str(base / "snmpd.pid"), f"udp:{host}:{port}"]
+    cmd = [exe, "-f", "-Lf", str(log), "-C", "-c", str(conf), "-p", str(base / "snmpd.pid")]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     legacy = SnmpAuth(
         version=3,
@@ -188,7 +187,9 @@ def snmpd_agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
         host,
         port,
         v2c=SnmpAuth(version=2, community=community),
-        v3=SnmpAuth(version=3, username=V3_USER, auth_password=V3_AUTH_PASSWORD, priv_password=V3_PRIV_PASSWORD),
+        v3=SnmpAuth(
+            version=3, username=V3_USER, auth_password=V3_AUTH_PASSWORD, priv_password=V3_PRIV_PASSWORD
+        ),
         extra={"legacy": legacy},
         proc=proc,
     )
@@ -197,3 +198,40 @@ def snmpd_agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
         yield agent
     finally:
         _stop(proc)
+
+
+# ---------------------------------------------------------------- exporter core (config, app, promconfig)
+
+# Demo secrets in the layout of var/sim-secrets.yaml (<profile>: {snmp: {...}, onvif: {...}}), read by
+# the embedded exporters/default.yml through $SHARPEYES_SECRETS. Test values only.
+DEMO_SECRETS = {
+    "cams-v3": {"snmp": {"username": "cam-v3-user", "auth_password": "S3cr3t-cam-auth",
+                         "priv_password": "S3cr3t-cam-priv"},
+                "onvif": {"username": "admin", "password": "S3cr3t-onvif-v3"}},
+    "cams-legacy": {"snmp": {"community": "S3cr3t-legacy-comm"},
+                    "onvif": {"username": "admin", "password": "S3cr3t-onvif-legacy"}},
+    "switches-v3": {"snmp": {"username": "sw-v3-user", "auth_password": "S3cr3t-sw-auth",
+                             "priv_password": "S3cr3t-sw-priv"}},
+    "switches-v2c": {"snmp": {"community": "S3cr3t-sw-comm"}},
+    "platforms": {"snmp": {"community": "S3cr3t-plat-comm"}},
+}
+
+
+def secret_values() -> list[str]:
+    """Every secret string of DEMO_SECRETS (usernames excluded): none may ever be printed."""
+    out = []
+    for profile in DEMO_SECRETS.values():
+        for section in profile.values():
+            out += [v for k, v in section.items() if k != "username"]
+    return out
+
+
+@pytest.fixture
+def demo_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Writes the demo secrets file and points $SHARPEYES_SECRETS at it."""
+    import yaml
+
+    path = tmp_path / "sim-secrets.yaml"
+    path.write_text(yaml.safe_dump(DEMO_SECRETS), encoding="utf-8")
+    monkeypatch.setenv("SHARPEYES_SECRETS", str(path))
+    return path

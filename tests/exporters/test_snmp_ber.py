@@ -14,7 +14,11 @@ from exporters.snmp import ber
 v2c = api.v2c
 
 VALUES = [
-    ("1.3.6.1.2.1.1.1.0", v2c.OctetString(b"S5720-56C-PWR-EI-AC\r\nHuawei"), b"S5720-56C-PWR-EI-AC\r\nHuawei"),
+    (
+        "1.3.6.1.2.1.1.1.0",
+        v2c.OctetString(b"S5720-56C-PWR-EI-AC\r\nHuawei"),
+        b"S5720-56C-PWR-EI-AC\r\nHuawei",
+    ),
     ("1.3.6.1.2.1.1.2.0", v2c.ObjectIdentifier("1.3.6.1.4.1.2011.2.23.291"), "1.3.6.1.4.1.2011.2.23.291"),
     ("1.3.6.1.2.1.1.3.0", v2c.TimeTicks(4294967295), 4294967295),
     ("1.3.6.1.2.1.2.2.1.8.54", v2c.Integer(1), 1),
@@ -78,7 +82,11 @@ def test_decodes_error_status_and_negative_request_id() -> None:
 @pytest.mark.parametrize(
     ("build", "pdu_class", "fields"),
     [
-        (lambda: ber.get_request(b"cams/cam0042", 42, ["1.3.6.1.2.1.1.3.0", "1.3.6.1.2.1.1.5.0"]), "get", (0, 0)),
+        (
+            lambda: ber.get_request(b"cams/cam0042", 42, ["1.3.6.1.2.1.1.3.0", "1.3.6.1.2.1.1.5.0"]),
+            "get",
+            (0, 0),
+        ),
         (lambda: ber.get_next_request(b"c", 2**31 - 1, ["1.3.6.1.2.1.31.1.1.1.1"]), "next", (0, 0)),
         (lambda: ber.get_bulk_request(b"c", 9, ["1.3.6.1.2.1.31.1.1.1.1"], 25), "bulk", (0, 25)),
     ],
@@ -109,7 +117,7 @@ def test_request_id_and_lengths_over_127_bytes() -> None:
 
 
 def test_encode_response_round_trip() -> None:
-    triples = [
+    triples: list[tuple[str, int, ber.Value]] = [
         ("1.3.6.1.2.1.1.3.0", ber.TIMETICKS, 28156805),
         ("1.3.6.1.2.1.31.1.1.1.6.54", ber.COUNTER64, 34313072),
         ("1.3.6.1.2.1.1.2.0", ber.OID, "1.3.6.1.4.1.2011.2.23.291"),

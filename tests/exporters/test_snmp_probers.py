@@ -14,7 +14,7 @@ from exporters.probers.snmp_camera import SnmpCameraProber
 from exporters.probers.snmp_switch import COLUMNS, IF_NAME, SYS_UPTIME, SnmpSwitchProber
 from exporters.snmp import optics
 from exporters.snmp.auth import SnmpAuth
-from exporters.snmp.ber import NO_SUCH_INSTANCE
+from exporters.snmp.ber import NO_SUCH_INSTANCE, Value
 from exporters.snmp.fake import FakeTransport, load_snmprec
 from exporters.snmp.probing import SnmpSettings
 
@@ -229,7 +229,9 @@ async def test_h3c_switch(h3c: FakeTransport) -> None:
     ]
     assert h3c.gets() == [SYS_UPTIME, *_cols(13, 19, 68), *h3c_optics]
     lbl = 'port="Ten-GigabitEthernet9/0/10",if_index="13",port_device="",port_link="fl-9-10"'
-    assert out.samples("sharpeyes_optical_rx_power_dbm") == [f"sharpeyes_optical_rx_power_dbm{{{lbl}}} -10.05"]
+    assert out.samples("sharpeyes_optical_rx_power_dbm") == [
+        f"sharpeyes_optical_rx_power_dbm{{{lbl}}} -10.05"
+    ]
     assert out.samples("sharpeyes_optical_tx_power_dbm") == [f"sharpeyes_optical_tx_power_dbm{{{lbl}}} -5.41"]
     assert out.samples("sharpeyes_port_receive_bytes_total")[0] == (
         f"sharpeyes_port_receive_bytes_total{{{lbl}}} 3631158395478"
@@ -247,7 +249,7 @@ async def test_h3c_copper_transceiver_in_a_fiber_port_has_no_optics(h3c: FakeTra
 
 # Built after Cisco's ENTITY-MIB layout (port -> transceiver -> sensors): none of our captures
 # carries ENTITY-SENSOR-MIB dBm sensors, so this one is synthetic.
-GENERIC = {
+GENERIC: dict[str, Value] = {
     "1.3.6.1.2.1.1.3.0": 500,
     f"{IF_NAME}.5": b"Te1/1",
     f"{optics.ENT_ALIAS_MAPPING}.1000.0": "1.3.6.1.2.1.2.2.1.1.5",
@@ -327,7 +329,9 @@ async def test_camera_descr_whitespace_and_chinese_names(snmp_fixtures: Path) ->
     out = TextWriter()
     await SnmpCameraProber(fake)(Target("cam-1", "10.0.0.1", "camera"), CAMERA, 5, out)
     (line,) = out.samples("sharpeyes_snmp_system_info")
-    assert 'sys_descr="S5720-56C-PWR-EI-AC Huawei Versatile Routing Platform Software VRP (R) software,' in line
+    assert (
+        'sys_descr="S5720-56C-PWR-EI-AC Huawei Versatile Routing Platform Software VRP (R) software,' in line
+    )
     assert "\\n" not in line and "\r" not in line
     assert 'sys_name="丰泉镇-雪亮-001"' in line
 

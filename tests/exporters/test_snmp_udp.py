@@ -163,7 +163,9 @@ async def test_garbage_reply_is_malformed_not_timeout(agent: ToyAgent, udp: UdpT
     ],
     ids=["wrong-community", "wrong-request-id", "other-source-address"],
 )
-async def test_foreign_replies_are_ignored(agent: ToyAgent, udp: UdpTransport, behaviour: AgentBehaviour) -> None:
+async def test_foreign_replies_are_ignored(
+    agent: ToyAgent, udp: UdpTransport, behaviour: AgentBehaviour
+) -> None:
     agent.behaviour = behaviour
     with pytest.raises(SnmpTimeout):
         await udp.get(addr_of(agent), AUTH, ["1.3.6.1.2.1.1.3.0"], timeout=0.2, retries=0)

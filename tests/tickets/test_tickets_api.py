@@ -43,7 +43,7 @@ async def seed(c: TestClient[Any, Any]) -> tuple[int, int]:
 async def test_webhook_requires_its_token(client: TestClient[Any, Any]) -> None:
     body = notification(cam_down("cam-1"))
     r = await client.post("/api/v1/alertmanager", json=body)
-    assert r.status == 401 and (await r.json())["error"]
+    assert r.status == 401 and (await r.json())["error"] and r.headers["WWW-Authenticate"] == "Bearer"
     r = await client.post("/api/v1/alertmanager", json=body, headers={"Authorization": "Bearer nope"})
     assert r.status == 401
     r = await client.post("/api/v1/alertmanager", json=body, headers=auth("district"))

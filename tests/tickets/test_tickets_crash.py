@@ -89,8 +89,8 @@ tokens:
     def start(self) -> None:
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         with self.log.open("ab") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "tickets", "serve", "--config", str(self.config)],
-                                         cwd=self.config.parent, env=env, stdout=log, stderr=log)
+            argv = [sys.executable, "-m", "tickets", "serve", "--config", str(self.config)]
+            self.proc = subprocess.Popen(argv, cwd=self.config.parent, env=env, stdout=log, stderr=log)
 
     async def ready(self, session: aiohttp.ClientSession, deadline_s: float = 60) -> None:
         """Poll /healthz until it answers; fail early if the process died."""
@@ -136,7 +136,7 @@ async def post(session: aiohttp.ClientSession, url: str, note: dict[str, Any]) -
                                 timeout=aiohttp.ClientTimeout(total=30)) as r:
             await r.read()
             return r.status == 200
-    except (aiohttp.ClientError, asyncio.TimeoutError):
+    except (aiohttp.ClientError, TimeoutError):
         return False
 
 

@@ -1,0 +1,106 @@
+"""sharpeyes-tickets CLI: one-line errors and exit codes, migrate, export-csv, serve with no config."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from test_tickets_crash import ROOT, free_port
+from tickets_testlib import cam_down, deliver
+
+from tickets.cli import demo_tokens, main
+from tickets.config import hash_token
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_usage_error_is_one_line_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as e:
+        main(["frobnicate"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("sharpeyes-tickets: ")
+
+
+@pytest.mark.parametrize("argv", [
+    ["serve", "--config", "/nonexistent/tickets.yaml"],
+    ["migrate", "--db", "mysql://nobody@nowhere/db"],
+    ["migrate", "--db", "postgresql://nobody@127.0.0.1:1/none"],
+])
+def test_failures_are_one_line_exit_1(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(argv, capsys)
+    assert code == 1
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+
+
+def test_config_error_names_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = tmp_path / "t.yaml"
+    cfg.write_text("hold_down: forever\n")
+    code, _, err = run(["serve", "--config", str(cfg)], capsys)
+    assert code == 1 and "hold_down: expected a duration" in err
+
+
+async def test_migrate_and_export_csv(make_service: Any, sqlite_url: str, tmp_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    db = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+    code, out, _ = run(["migrate", "--db", db], capsys)
+    assert code == 0 and "revision 0001" in out
+    svc = make_service(sqlite_url)
+    await deliver(svc, cam_down("cam-1"))
+    code, out, _ = run(["export-csv", "--db", sqlite_url, "--state", "open"], capsys)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("id,state,severity,root_key") and "device:cam-1" in lines[1]
+    code, _, err = run(["export-csv", "--db", sqlite_url, "--severity", "bad"], capsys)
+    assert code == 1 and "--severity" in err
+
+
+def test_demo_tokens(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHARPEYES_TICKETS_TOKEN", "demo-secret")
+    (tok,) = demo_tokens(tmp_path / "t.txt")
+    assert tok.roles == {"district", "webhook"} and tok.digest == hash_token("demo-secret")
+    monkeypatch.delenv("SHARPEYES_TICKETS_TOKEN")
+    path = tmp_path / "var" / "tokens.txt"
+    first = demo_tokens(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert {t.name for t in first} == {"demo-district", "demo-webhook"}
+    assert demo_tokens(path) == first  # generated once, reused
+
+
+@pytest.mark.slow
+async def test_serve_without_config_runs_on_embedded_defaults(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "SHARPEYES_TICKETS_TOKEN"}
+    env["PYTHONPATH"] = str(ROOT)
+    log = (tmp_path / "serve.log").open("wb")
+    proc = subprocess.Popen([sys.executable, "-m", "tickets", "serve", "--listen", f"127.0.0.1:{port}"],
+                            cwd=tmp_path, env=env, stdout=log, stderr=log)
+    try:
+        tokens = tmp_path / "var" / "tickets-tokens.txt"
+        async with aiohttp.ClientSession() as s:
+            from test_tickets_crash import Service
+
+            svc = Service.__new__(Service)
+            svc.proc, svc.url, svc.log = proc, f"http://127.0.0.1:{port}", tmp_path / "serve.log"
+            await svc.ready(s)
+            assert (tmp_path / "var" / "tickets.sqlite3").exists()
+            assert stat.S_IMODE(tokens.stat().st_mode) == 0o600
+            district = dict(line.split("=", 1) for line in tokens.read_text().split())["district"]
+            headers = {"Authorization": f"Bearer {district}"}
+            async with s.get(f"{svc.url}/api/v1/tickets", headers=headers) as r:
+                assert r.status == 200
+        assert district not in (tmp_path / "serve.log").read_text()  # never logged
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()

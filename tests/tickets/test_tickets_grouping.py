@@ -1,0 +1,103 @@
+"""Root-cause keys and ancestors (docs/contract.md), and the inventory-backed assignment adapter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from tickets_testlib import cam_labels, switch_labels
+
+from tickets.assign import Assignment, InventoryAssigner, InventoryUnavailable, load_assigner
+from tickets.grouping import GroupingError, ancestor_keys, root_key
+
+
+@pytest.mark.parametrize(("labels", "key"), [
+    ({"scope": "device", "device": "cam-x"}, "device:cam-x"),
+    ({"scope": "switch", "device": "sw-y"}, "switch:sw-y"),
+    ({"scope": "fiber_link", "fiber_link": "fl-z", "device": "sw-y"}, "fiber_link:fl-z"),
+    ({"scope": "village", "village": "v"}, "village:v"),
+    ({"scope": "township", "township": "t"}, "township:t"),
+    ({"scope": "monitoring", "alertname": "SharpEyesExporterDown"}, "monitoring:SharpEyesExporterDown"),
+])
+def test_root_key(labels: dict[str, str], key: str) -> None:
+    assert root_key(labels) == key
+
+
+@pytest.mark.parametrize(("labels", "field"), [
+    ({"scope": "galaxy"}, "labels.scope"),
+    ({}, "labels.scope"),
+    ({"scope": "switch"}, "labels.device"),
+    ({"scope": "fiber_link", "fiber_link": ""}, "labels.fiber_link"),
+])
+def test_root_key_errors_name_the_label(labels: dict[str, str], field: str) -> None:
+    with pytest.raises(GroupingError) as e:
+        root_key(labels)
+    assert e.value.field == field
+
+
+def test_camera_ancestors_nearest_first() -> None:
+    labels = {"scope": "device", **cam_labels("cam-1")}
+    assert ancestor_keys(labels) == ["switch:sw-acc-1", "fiber_link:fl-1", "switch:sw-agg-1",
+                                     "village:v-xiaozhuang", "township:t-fengquan"]
+
+
+def test_access_switch_ancestors_exclude_itself() -> None:
+    labels = {"scope": "switch", **switch_labels("sw-acc-1")}
+    assert ancestor_keys(labels) == ["fiber_link:fl-1", "switch:sw-agg-1", "village:v-xiaozhuang",
+                                     "township:t-fengquan"]
+
+
+def test_empty_labels_are_skipped() -> None:
+    labels = {"scope": "device", "device": "cam-1", "township": "t", "village": ""}
+    assert ancestor_keys(labels) == ["township:t"]
+    assert ancestor_keys({"scope": "township", "township": "t"}) == []
+
+
+@dataclass
+class FakeLink:
+    contractor: str
+
+
+class FakeInventory:
+    """The slice of the inventory API (docs/contract.md) the adapter uses."""
+
+    def __init__(self) -> None:
+        self.devices = {"cam-1": object()}
+        self.links = {"fl-9": FakeLink("ct-fiber")}
+
+    def target_labels(self, device_id: str) -> dict[str, str]:
+        return {"contractor": "ct-inv", "area": "rural", "township": "t-inv", "village": "v-inv"}
+
+
+def test_inventory_assigner_is_authoritative_for_known_devices() -> None:
+    assign = InventoryAssigner(FakeInventory())
+    assert assign({"device": "cam-1", "contractor": "ct-label", "area": "urban"}) == \
+        Assignment("ct-inv", "rural", "t-inv", "v-inv")
+    assert assign({"device": "cam-unknown", "contractor": "ct-label", "area": "urban"}) == \
+        Assignment("ct-label", "urban", "", "")
+    assert assign({"scope": "fiber_link", "fiber_link": "fl-9", "area": "rural"}).contractor == "ct-fiber"
+
+
+def test_load_assigner_defaults_to_labels_and_reports_bad_inventory(tmp_path: Path) -> None:
+    assert load_assigner("")({"contractor": "ct-a"}).contractor == "ct-a"
+    with pytest.raises(InventoryUnavailable, match="inventory: "):
+        load_assigner(str(tmp_path / "nope"))
+
+
+def test_sample_inventory_assignment() -> None:
+    """Against the real inventory package and sample district, when they load."""
+    sample = Path(__file__).resolve().parents[2] / "inventory" / "sample" / "fengquan"
+    try:
+        assign = load_assigner(str(sample))
+    except InventoryUnavailable as e:
+        pytest.skip(str(e))
+    inv = assign.inv  # type: ignore[attr-defined]
+    cam = next(d for d in inv.active_devices() if d.kind == "camera")
+    got = assign({"device": cam.id, "scope": "device", "contractor": ""})
+    want = inv.target_labels(cam.id)
+    assert got == Assignment(want["contractor"], want["area"], want["township"], want["village"])
+    assert got.contractor and got.area in ("urban", "rural")
+    # and the alert labels SD would give that camera place it under its own access switch
+    labels = {"scope": "device", **want}
+    assert ancestor_keys(labels)[0] == f"switch:{want['uplink_switch']}"
