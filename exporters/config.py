@@ -271,7 +271,7 @@ class _ConfigReader:
         try:
             return spec.cls.from_dict(values, where)
         except ValueError as exc:
-            sub.problems.add(sub.source, sub.obj, "", str(exc))
+            _report(where, str(exc), sub, sub, None)
             return None
 
     def _secret_ref(self, sub: MappingReader, key: str, node: yaml.Node) -> str | None:
@@ -436,7 +436,10 @@ class _ConfigReader:
         try:
             return entry.settings_cls.from_dict(data, f"modules.{name}.{prober}")
         except ValueError as exc:
-            r.error(prober if node is not None else "retries" if retries is not None else "prober", str(exc))
+            inner = MappingReader(self.file, node, f"{r.obj} {prober}", self.problems) \
+                if isinstance(node, yaml.MappingNode) else None
+            fallback = prober if node is not None else "retries" if retries is not None else "prober"
+            _report(f"modules.{name}.{prober}", str(exc), inner, r, fallback)
             return None
 
     def _valid_name(self, section: MappingReader, name: str, what: str) -> bool:
@@ -446,6 +449,20 @@ class _ConfigReader:
             section.error(name, f"invalid {what} name: {exc}")
             return False
         return True
+
+
+def _report(where: str, message: str, section: MappingReader | None, parent: MappingReader,
+            parent_key: str | None) -> None:
+    """Report a from_dict() error ``<where>.<field>: text`` at the field's own line when ``section``
+    (the validated mapping) has that field; otherwise at ``parent_key`` of ``parent`` (or the parent)."""
+    rest = message[len(where):] if message.startswith(where + ".") else ""
+    field_name, sep, text = rest[1:].partition(": ")
+    if section is not None and sep and field_name in section.values:
+        section.error(field_name, text)
+    elif parent_key is not None:
+        parent.error(parent_key, message)
+    else:
+        parent.problems.add(parent.source, parent.obj, "", message)
 
 
 def _python(node: yaml.Node) -> Any:

@@ -3,7 +3,8 @@
 One alert instance is (fingerprint, startsAt): delivering it again changes nothing. A resolved
 instance stays resolved (a late duplicate "firing" for the same startsAt is stale); when the alert
 fires again Prometheus gives it a new startsAt, so it is a new instance that joins the same ticket
-or reopens it. Info alerts open no tickets (severity policy in docs/contract.md).
+or reopens it. Info alerts open no tickets (severity policy in docs/contract.md); an alert with a missing or
+unknown severity counts as warning rather than being dropped.
 """
 
 from __future__ import annotations
@@ -110,8 +111,18 @@ def ingest(tx: Tx, alerts: list[AlertIn]) -> Counter[str]:
     return counts
 
 
+def severity_of(labels: dict[str, str]) -> str | None:
+    """critical and warning open tickets, info does not. Anything else is a rule that breaks the
+    severity policy; Alertmanager routes it here so it is not lost: it counts as warning."""
+    severity = labels.get("severity", "")
+    if severity == "info":
+        return None
+    return severity if severity in SEVERITIES else "warning"
+
+
 def ingest_alert(tx: Tx, a: AlertIn) -> str:
-    if a.labels.get("severity") not in SEVERITIES:
+    severity = severity_of(a.labels)
+    if severity is None:
         return "ignored"
     try:
         key, subject = grouping.root_key(a.labels), grouping.subject(a.labels)
@@ -124,7 +135,7 @@ def ingest_alert(tx: Tx, a: AlertIn) -> str:
         if a.status == "resolved":
             return "ignored"  # never seen firing (e.g. info before, or a sender replaying old state)
         row = Alert(fingerprint=a.fingerprint, starts_at=a.starts_at, ends_at=None, status="firing",
-                    alertname=a.labels["alertname"], severity=a.labels["severity"],
+                    alertname=a.labels["alertname"], severity=severity,
                     scope=a.labels["scope"], root_key=key, subject=subject, labels=a.labels,
                     annotations=a.annotations, first_seen_at=tx.now, last_seen_at=tx.now)
         tx.session.add(row)

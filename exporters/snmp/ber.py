@@ -312,6 +312,9 @@ def decode_value(buf: bytes, tag: int, s: int, e: int) -> Value:
     raise BerError(f"unknown value type 0x{tag:02x}")
 
 
+_oid_text_cache: dict[bytes, str] = {}  # OID content bytes -> dotted text; OIDs repeat every probe
+
+
 class Pdu:
     """A decoded PDU: type, request id, error status/index and the varbinds as (oid, value)."""
 
@@ -353,13 +356,37 @@ def decode_pdu(buf: bytes, pos: int, end: int) -> Pdu:
             raise BerError("trailing bytes after the varbind list")
         varbinds: list[tuple[str, Value]] = []
         append = varbinds.append
+        oid_cache = _oid_text_cache
         while s < vend:
-            vbs, vbe = expect(buf, s, vend, SEQUENCE)
-            os_, oe = expect(buf, vbs, vbe, OID)
+            # Fast path for the common shape (short-form lengths); anything else goes through
+            # the general readers. Every computed end is checked against its container's end.
+            if buf[s] == SEQUENCE and buf[s + 1] < 0x80:
+                vbs = s + 2
+                vbe = vbs + buf[s + 1]
+                if vbe > vend:
+                    raise BerError("truncated varbind")
+            else:
+                vbs, vbe = expect(buf, s, vend, SEQUENCE)
+            if vbs + 2 <= vbe and buf[vbs] == OID and buf[vbs + 1] < 0x80:
+                os_ = vbs + 2
+                oe = os_ + buf[vbs + 1]
+                if oe > vbe:
+                    raise BerError("truncated OID")
+            else:
+                os_, oe = expect(buf, vbs, vbe, OID)
+            key = buf[os_:oe]
+            oid = oid_cache.get(key)
+            if oid is None:
+                oid = decode_oid(buf, os_, oe)
+                if len(oid_cache) < 200_000:
+                    oid_cache[key] = oid
             tag, vs, ve = read_tl(buf, oe, vbe)
             if ve != vbe:
                 raise BerError("trailing bytes inside a varbind")
-            append((decode_oid(buf, os_, oe), decode_value(buf, tag, vs, ve)))
+            if tag in _UNSIGNED_TAGS and 0 < ve - vs <= 9:
+                append((oid, int.from_bytes(buf[vs:ve], "big")))
+            else:
+                append((oid, decode_value(buf, tag, vs, ve)))
             s = vbe
     except (IndexError, OverflowError) as exc:  # defence in depth: every read is bounds-checked
         raise BerError(f"malformed PDU: {exc}") from None

@@ -74,8 +74,8 @@ def test_unknown_key_in_settings() -> None:
 
 
 def test_invalid_setting_value() -> None:
-    assert errors(ICMP + "    icmp: {count: 0}\n") == [
-        "t.yml:4: module ping: field 'icmp': modules.ping.icmp.count: must be 1..100, got 0"]
+    assert errors(ICMP + "    icmp:\n      interval: 0.5\n      count: 0\n") == [
+        "t.yml:6: module ping icmp: field 'count': must be 1..100, got 0"]
 
 
 def test_settings_section_of_another_prober() -> None:
@@ -117,12 +117,13 @@ def test_unknown_kind() -> None:
 
 def test_bad_module_name() -> None:
     assert errors("modules:\n  Ping!:\n    prober: icmp\n") == [
-        "t.yml:2: field 'Ping!': invalid module name: 'Ping!' is not a valid id "
+        "t.yml:2: modules: field 'Ping!': invalid module name: 'Ping!' is not a valid id "
         "(lower-case letters, digits, '-', '_', '.')"]
 
 
 def test_yaml_syntax_error() -> None:
-    assert errors("modules:\n  p: [\n") == ["t.yml:3: YAML syntax error: expected the node content, but found '<stream end>'"]
+    assert errors("modules:\n  p: [\n") == [
+        "t.yml:3: YAML syntax error: did not find expected node content (while parsing a flow node)"]
 
 
 def test_unknown_key_in_auth_profile() -> None:
@@ -186,7 +187,7 @@ def test_auth_class_validation_is_reported(monkeypatch: pytest.MonkeyPatch) -> N
     text = ICMP + "auths:\n  a:\n    snmp:\n      version: 3\n      username: u\n" \
         "      auth_password: {env: SE_SHORT}\n      priv_password: {env: SE_SHORT}\n"
     assert errors(text) == [
-        "t.yml:6: auth a snmp: auths.a.snmp.auth_password: required, at least 8 characters (RFC 3414)"]
+        "t.yml:9: auth a snmp: field 'auth_password': required, at least 8 characters (RFC 3414)"]
 
 
 def test_every_problem_is_reported_at_once() -> None:
@@ -257,7 +258,7 @@ def test_no_secret_in_errors_or_logs(demo_secrets: Path, tmp_path: Path, caplog:
     with pytest.raises(ConfigError) as info:
         load_config(bad)
     text = str(info.value) + caplog.text + "".join(capsys.readouterr())
-    assert "auth_protocol: must be one of" in text
+    assert "field 'auth_protocol': must be one of" in text
     for secret in secret_values():
         assert secret not in text
 

@@ -84,6 +84,13 @@ async def test_info_alerts_open_no_ticket(service: TicketService) -> None:
     assert await tickets(service) == []
 
 
+async def test_unknown_severity_counts_as_warning(service: TicketService) -> None:
+    a = cam_down("cam-1")
+    del a["labels"]["severity"]
+    assert await deliver(service, a) == {"new": 1}
+    assert (await tickets(service))[0]["severity"] == "warning"
+
+
 async def test_resolved_unknown_alert_is_ignored(service: TicketService) -> None:
     r = await deliver(service, resolved(cam_down("cam-1"), T0))
     assert r == {"ignored": 1}
