@@ -32,14 +32,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from exporters.exposition import TextWriter  # noqa: E402
-from exporters.probers.base import Module, PortInfo, Target  # noqa: E402
-from exporters.probers.snmp_camera import OIDS as CAMERA_OIDS  # noqa: E402
-from exporters.probers.snmp_switch import SnmpSwitchProber, _oids  # noqa: E402
-from exporters.snmp import ber  # noqa: E402
-from exporters.snmp.auth import SnmpAuth  # noqa: E402
-from exporters.snmp.probing import SnmpSettings  # noqa: E402
-from exporters.snmp.udp import UdpTransport  # noqa: E402
+from exporters.exposition import TextWriter
+from exporters.probers.base import Module, PortInfo, Target
+from exporters.probers.snmp_camera import OIDS as CAMERA_OIDS
+from exporters.probers.snmp_switch import SnmpSwitchProber, _oids
+from exporters.snmp import ber
+from exporters.snmp.auth import SnmpAuth
+from exporters.snmp.probing import SnmpSettings
+from exporters.snmp.udp import UdpTransport
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "snmp"
 USER, AUTH_PW, PRIV_PW = "bench", "bench-auth-pass", "bench-priv-pass"
@@ -52,7 +52,9 @@ def free_port(host: str) -> int:
         return int(s.getsockname()[1])
 
 
-def wait_ready(addr: tuple[str, int], community: str, proc: subprocess.Popen[bytes], limit: float = 60) -> None:
+def wait_ready(
+    addr: tuple[str, int], community: str, proc: subprocess.Popen[bytes], limit: float = 60
+) -> None:
     """Poll with real GETs (blocking socket) until the agent answers."""
     end = time.monotonic() + limit
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
@@ -84,7 +86,15 @@ def agents(tmp: Path) -> Iterator[dict[str, Any]]:
     (tmp / "persist").mkdir()
     env = dict(os.environ, MIBS="", SNMP_PERSISTENT_DIR=str(tmp / "persist"))
     snmpd = subprocess.Popen(
-        [shutil.which("snmpd") or "/usr/sbin/snmpd", "-f", "-Lf", str(tmp / "snmpd.log"), "-C", "-c", str(conf)],
+        [
+            shutil.which("snmpd") or "/usr/sbin/snmpd",
+            "-f",
+            "-Lf",
+            str(tmp / "snmpd.log"),
+            "-C",
+            "-c",
+            str(conf),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -139,7 +149,7 @@ async def gather_limited(n: int, concurrency: int, make: Callable[[], Awaitable[
     await asyncio.gather(*(one() for _ in range(n)))
 
 
-def cpu(fn: Callable[[], None], rounds: int) -> float:
+def cpu(fn: Callable[[], object], rounds: int) -> float:
     best = float("inf")
     for _ in range(rounds):
         start = time.process_time()
@@ -167,7 +177,9 @@ def ours_gets(addr: tuple[str, int], auth: SnmpAuth, n: int, conc: int, rounds: 
 
 
 def ours_switch(addr: tuple[str, int], n: int, rounds: int) -> tuple[float, list[str]]:
-    target = Target("sw-bench", addr[0], "switch", vendor="huawei", ports=PORTS, extra={"snmp_port": str(addr[1])})
+    target = Target(
+        "sw-bench", addr[0], "switch", vendor="huawei", ports=PORTS, extra={"snmp_port": str(addr[1])}
+    )
     module = Module("snmp_switch", "snmp_switch", 10, SnmpSettings(auth=HUAWEI))
 
     async def run() -> tuple[float, list[str]]:
@@ -190,7 +202,9 @@ def ours_switch(addr: tuple[str, int], n: int, rounds: int) -> tuple[float, list
 # -- pysnmp -----------------------------------------------------------------------------------
 
 
-def pysnmp_run(addr: tuple[str, int], auth: SnmpAuth, batches: list[list[str]], n: int, conc: int, rounds: int) -> float:
+def pysnmp_run(
+    addr: tuple[str, int], auth: SnmpAuth, batches: list[list[str]], n: int, conc: int, rounds: int
+) -> float:
     from pysnmp.hlapi.v3arch import asyncio as hl
 
     if auth.version == 2:
@@ -212,7 +226,12 @@ def pysnmp_run(addr: tuple[str, int], auth: SnmpAuth, batches: list[list[str]], 
         async def one() -> None:
             for batch in batches:
                 err, status, _, _ = await hl.get_cmd(
-                    engine, auth_data, target, ctx, *[hl.ObjectType(hl.ObjectIdentity(o)) for o in batch], lookupMib=False
+                    engine,
+                    auth_data,
+                    target,
+                    ctx,
+                    *[hl.ObjectType(hl.ObjectIdentity(o)) for o in batch],
+                    lookupMib=False,
                 )
                 assert err is None and int(status) == 0, (err, status)
 
@@ -231,7 +250,9 @@ def pysnmp_run(addr: tuple[str, int], auth: SnmpAuth, batches: list[list[str]], 
 # -- ezsnmp -----------------------------------------------------------------------------------
 
 
-def ezsnmp_run(addr: tuple[str, int], auth: SnmpAuth, batches: list[list[str]], n: int, conc: int, rounds: int) -> float | None:
+def ezsnmp_run(
+    addr: tuple[str, int], auth: SnmpAuth, batches: list[list[str]], n: int, conc: int, rounds: int
+) -> float | None:
     try:
         from ezsnmp import Session
     except ImportError:
@@ -272,7 +293,7 @@ def main() -> None:
         raise SystemExit(f"captures not found at {FIXTURES}")
     n, conc, rounds = args.gets, args.concurrency, args.rounds
     with tempfile.TemporaryDirectory(prefix="bench-snmp-") as tmp, agents(Path(tmp)) as at:
-        rows: list[tuple[str, float, float | None, float | None]] = []
+        rows: list[tuple[str, float, float, float | None]] = []
         cam = [list(CAMERA_OIDS)]
         for label, auth in (("1000 GETs v2c (snmpd)", V2C), ("1000 GETs v3 authPriv (snmpd)", V3)):
             scale = 1000 / n
@@ -285,7 +306,14 @@ def main() -> None:
         m = max(1, args.probes // 5)
         py = pysnmp_run(at["snmpsim"], HUAWEI, batches, m, 4, rounds) / m
         ez = ezsnmp_run(at["snmpsim"], HUAWEI, batches, m, 4, rounds)
-        rows.append((f"1 switch probe v2c (snmpsim, {len(oids)} varbinds)", per_probe, py, None if ez is None else ez / m))
+        rows.append(
+            (
+                f"1 switch probe v2c (snmpsim, {len(oids)} varbinds)",
+                per_probe,
+                py,
+                None if ez is None else ez / m,
+            )
+        )
     print(f"client CPU seconds (best of {rounds}; concurrency {conc}); ratio = other / ours")
     print(f"{'operation':<52} {'ours':>9} {'pysnmp':>9} {'ratio':>7} {'ezsnmp':>9} {'ratio':>7}")
     for label, ours, py, ez in rows:

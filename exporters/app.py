@@ -426,7 +426,7 @@ class Exporter:
         rows = "".join(
             f"<tr><td>{html.escape(n)}</td><td>{html.escape(m.prober)}</td><td>{m.timeout:g}s</td>"
             f"<td>{html.escape(', '.join(m.kinds))}</td><td><a href='/sd?module={html.escape(n)}'>targets</a>"
-            f"</td><td><a href='/probe?module={html.escape(n)}&target={html.escape(example)}'>probe "
+            f"</td><td><a href='/probe?module={html.escape(n)}&amp;target={html.escape(example)}'>probe "
             f"{html.escape(example)}</a></td></tr>" for n, m in snap.config.modules.items())
         page = f"""<!doctype html><html><head><meta charset="utf-8"><title>sharpeyes exporter</title></head>
 <body><h1>sharpeyes exporter</h1>

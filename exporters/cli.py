@@ -153,6 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.check or args.dump:
         return cmd_check(args)
     host, port = parse_listen(args.listen)
+    from prometheus_client import disable_created_metrics
+
+    disable_created_metrics()  # no *_created series on /metrics: they only add noise for counters
     exporter = Exporter(args.config_file, args.inventory, timeout_offset=args.timeout_offset,
                         poll_interval=args.poll)
     try:

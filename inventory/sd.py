@@ -57,6 +57,19 @@ def file_sd(inv: Inventory, module: str) -> list[dict[str, object]]:
     return groups
 
 
+def http_sd(inv: Inventory, module: str) -> str:
+    """The http_sd response body for a module (same target groups as file_sd).
+
+    Raises KeyError for an unknown module, so that the server can answer 400 ``Unknown module "x"``.
+    """
+    if module not in MODULES:
+        raise KeyError(module)
+    return json.dumps(file_sd(inv, module), ensure_ascii=False, separators=(",", ":"))
+
+
+HTTP_SD_CONTENT_TYPE = "application/json; charset=utf-8"  # what Prometheus' http_sd requires
+
+
 def write_file_sd(inv: Inventory, out_dir: str | Path) -> dict[str, int]:
     """Write ``<module>.json`` for every module atomically; return target counts."""
     out = Path(out_dir)

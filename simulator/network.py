@@ -339,7 +339,8 @@ class World:
             if ok and rt.dev.uplink is not None:
                 hop = self.parent_port(dev_id)
                 if hop is None:
-                    ok = False
+                    # a parent outside the simulated subset counts as the (healthy) rest of the network
+                    ok = (rt.dev.uplink.switch not in self.switches and dev_id not in self.levels.moved)
                 else:
                     s, p = hop
                     ok = p.up and s.dev.id in self.devices and reach(s.dev.id)
@@ -387,10 +388,8 @@ class World:
     # ------------------------------------------------------------ read-side views
     def rx_power_dbm(self, switch: SwitchRt, port: PortRt, t: float | None = None) -> float | None:
         """Received optical power at a fiber port; LOS_DBM without light; None for copper."""
-        if port.media != "fiber":
-            return None
-        if not port.link:
-            return LOS_DBM
+        if port.media != "fiber" or not port.link:
+            return None  # copper, or an empty SFP cage (no module plugged in)
         link = self.links[port.link]
         far = self.far_end(switch.dev.id, port)
         if far is None or not far[0].state.powered or (far[0].dev.id, far[1].name) in self.levels.ports_down:

@@ -74,6 +74,25 @@ class _Protocol(asyncio.DatagramProtocol):
         log.debug("snmp udp socket error: %s", exc)
 
 
+def _raise_rcvbuf(sock: socket.socket, size: int) -> None:
+    """SO_RCVBUF is silently capped by net.core.rmem_max (208 KiB by default); with CAP_NET_ADMIN
+    SO_RCVBUFFORCE is not. Replies dropped here would each cost a whole timeout."""
+    force = getattr(socket, "SO_RCVBUFFORCE", None)
+    if force is not None:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, force, size)
+            return
+        except OSError:
+            pass
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+    except OSError as exc:
+        log.debug("cannot raise SO_RCVBUF: %s", exc)
+    got = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+    if got < size:
+        log.info("SNMP receive buffer is %d bytes (asked %d): raise net.core.rmem_max", got, size)
+
+
 def _bulk(oid: str, max_repetitions: int) -> Callable[[int], bytes]:
     return lambda rid: ber.encode_pdu(ber.GET_BULK_REQUEST, rid, [oid], 0, max_repetitions)
 
@@ -117,10 +136,7 @@ class UdpTransport:
                 )
                 sock = transport.get_extra_info("socket")
                 if sock is not None:
-                    try:
-                        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.rcvbuf)
-                    except OSError as exc:  # capped by net.core.rmem_max; still works
-                        log.debug("cannot raise SO_RCVBUF: %s", exc)
+                    _raise_rcvbuf(sock, self.rcvbuf)
                 self._transport = transport
         assert self._transport is not None
         return self._transport
@@ -231,10 +247,12 @@ class UdpTransport:
         self, addr: Addr, auth: SnmpAuth, build_pdu: Callable[[int], bytes], deadline: float, retries: int
     ) -> ber.Pdu:
         loop = asyncio.get_running_loop()
+        discovered = False
         for round_ in range(3):
             engine = self._engines.get(addr)
             if engine is None:
                 engine = await self._discover(addr, deadline, retries)
+                discovered = True
             keys = v3.keys_for(auth, engine.engine_id)
             clock = loop.time()
 
@@ -253,6 +271,12 @@ class UdpTransport:
                     self._engines[addr] = v3.EngineState(msg.engine_id, msg.boots, msg.time, loop.time())
                     continue
                 if oid == v3.USM_STATS_UNKNOWN_ENGINE_IDS and round_ < 2:
+                    self._engines.pop(addr, None)
+                    continue
+                if not discovered and round_ < 2:
+                    # keys are localised to the engine id: a device swapped in at the same address
+                    # (RMA) has a new one, and pysnmp agents then say "unknown user", not
+                    # "unknown engine id". Re-discover once before calling it an auth failure.
                     self._engines.pop(addr, None)
                     continue
                 raise SnmpAuthFailure(reason)

@@ -357,7 +357,7 @@ def huawei_optics_node() -> Node:
             p = port(sw, idx)
             if p is None:
                 return None
-            return fn(sw, p) if p.media == "fiber" else absent
+            return fn(sw, p) if p.media == "fiber" and p.link else absent
         return get
 
     def rx_uw(sw: SwitchRt, p: PortRt) -> Value:
@@ -407,7 +407,9 @@ def h3c_optics_node() -> Node:
     def fiber(fn: Callable[[SwitchRt, PortRt], Value]) -> Callable[[SwitchRt, tuple[int, ...]], Value | None]:
         def get(sw: SwitchRt, idx: tuple[int, ...]) -> Value | None:
             p = sw.by_ifindex.get(idx[0])
-            return fn(sw, p) if p is not None and p.media == "fiber" else None
+            if p is None or p.media != "fiber":
+                return None
+            return fn(sw, p)
         return get
 
     def rx(sw: SwitchRt, p: PortRt) -> Value:
@@ -426,7 +428,7 @@ def h3c_optics_node() -> Node:
         6: fiber(lambda sw, p: i(1)),
         7: fiber(lambda sw, p: i(10000)),
         8: fiber(lambda sw, p: i(1)),
-        9: fiber(lambda sw, p: i(round(p.tx_dbm * 100) if sw.state.powered else H3C_ABSENT)),
+        9: fiber(lambda sw, p: i(round(p.tx_dbm * 100) if sw.state.powered and p.link else H3C_ABSENT)),
         10: fiber(lambda sw, p: i(-300)),
         11: fiber(lambda sw, p: i(-950)),
         12: fiber(rx),

@@ -202,8 +202,8 @@ def snmpd_agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
 
 # ---------------------------------------------------------------- exporter core (config, app, promconfig)
 
-# Demo secrets in the layout of var/sim-secrets.yaml (<profile>: {snmp: {...}, onvif: {...}}), read by
-# the embedded exporters/default.yml through $SHARPEYES_SECRETS. Test values only.
+# Demo secrets in the layout of var/sim-secrets.yaml (simulator/secrets.py: auths.<profile>.<snmp|onvif>),
+# read by the embedded exporters/default.yml through $SHARPEYES_SECRETS. Test values only.
 DEMO_SECRETS = {
     "cams-v3": {"snmp": {"username": "cam-v3-user", "auth_password": "S3cr3t-cam-auth",
                          "priv_password": "S3cr3t-cam-priv"},
@@ -232,6 +232,6 @@ def demo_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     import yaml
 
     path = tmp_path / "sim-secrets.yaml"
-    path.write_text(yaml.safe_dump(DEMO_SECRETS), encoding="utf-8")
+    path.write_text(yaml.safe_dump({"auths": DEMO_SECRETS}), encoding="utf-8")
     monkeypatch.setenv("SHARPEYES_SECRETS", str(path))
     return path

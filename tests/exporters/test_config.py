@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import DEMO_SECRETS, secret_values
 
-from exporters.config import ConfigError, Config, format_duration, load_config, parse_config, parse_duration
+from exporters.config import Config, ConfigError, format_duration, load_config, parse_config, parse_duration
 from exporters.probers.icmp import IcmpSettings
 from exporters.snmp.probing import SnmpSettings
 from inventory.sd import MODULES
@@ -95,7 +95,8 @@ def test_retries_go_into_snmp_settings() -> None:
 
 def test_retries_given_twice() -> None:
     text = "modules:\n  s:\n    prober: snmp_camera\n    retries: 3\n    snmp_camera: {retries: 2}\n"
-    assert errors(text) == ["t.yml:4: module s: field 'retries': given twice (here and in snmp_camera.retries)"]
+    assert errors(text) == [
+        "t.yml:4: module s: field 'retries': given twice (here and in snmp_camera.retries)"]
 
 
 def test_credentials_in_module_settings_refused() -> None:
@@ -138,7 +139,8 @@ def test_unknown_key_in_auth_section() -> None:
 def test_env_suffix_keys_point_to_the_reference_form() -> None:
     text = ICMP + "auths:\n  a:\n    onvif:\n      username: u\n      password_env: X\n"
     assert errors(text) == [
-        "t.yml:8: auth a onvif: field 'password_env': unknown key (write password: {env: NAME} or {file: PATH})"]
+        "t.yml:8: auth a onvif: field 'password_env': unknown key "
+        "(write password: {env: NAME} or {file: PATH})"]
 
 
 def test_literal_secret_refused() -> None:
@@ -160,26 +162,31 @@ def test_literal_secret_allowed_when_insecure() -> None:
 def test_missing_secret_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SE_TEST_PW", raising=False)
     text = ICMP + "auths:\n  a:\n    onvif:\n      username: admin\n      password: {env: SE_TEST_PW}\n"
-    assert errors(text) == ["t.yml:8: auth a onvif: field 'password': environment variable SE_TEST_PW is not set"]
+    assert errors(text) == [
+        "t.yml:8: auth a onvif: field 'password': environment variable SE_TEST_PW is not set"]
 
 
 def test_secret_reference_needs_exactly_one_source() -> None:
     text = ICMP + "auths:\n  a:\n    onvif:\n      username: admin\n      password: {env: A, file: /x}\n"
     assert errors(text) == [
-        "t.yml:8: auth a onvif: field 'password': a secret reference takes exactly one of env: NAME or file: PATH"]
+        "t.yml:8: auth a onvif: field 'password': "
+        "a secret reference takes exactly one of env: NAME or file: PATH"]
 
 
 def test_missing_secret_file_reported_once(tmp_path: Path) -> None:
     text = ICMP + "auths:\n  a:\n    snmp:\n      version: 3\n      username: u\n" \
         "      auth_password: {file: nope.yml, key: a.x}\n      priv_password: {file: nope.yml, key: a.y}\n"
     assert errors(text, tmp_path) == [
-        f"t.yml:9: auth a snmp: field 'auth_password': cannot read {tmp_path}/nope.yml: No such file or directory"]
+        f"t.yml:9: auth a snmp: field 'auth_password': "
+        f"cannot read {tmp_path}/nope.yml: No such file or directory"]
 
 
 def test_missing_key_in_secret_file(tmp_path: Path) -> None:
     (tmp_path / "s.yml").write_text("a: {onvif: {password: pw-12345678}}\n")
-    text = ICMP + "auths:\n  a:\n    onvif:\n      username: admin\n      password: {file: s.yml, key: a.onvif.pass}\n"
-    assert errors(text, tmp_path) == [f"t.yml:8: auth a onvif: field 'password': {tmp_path}/s.yml has no key a.onvif.pass"]
+    text = ICMP + "auths:\n  a:\n    onvif:\n      username: admin\n" \
+        "      password: {file: s.yml, key: a.onvif.pass}\n"
+    assert errors(text, tmp_path) == [
+        f"t.yml:8: auth a onvif: field 'password': {tmp_path}/s.yml has no key a.onvif.pass"]
 
 
 def test_auth_class_validation_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -253,14 +260,34 @@ def test_no_secret_in_errors_or_logs(demo_secrets: Path, tmp_path: Path, caplog:
     caplog.set_level(logging.DEBUG)
     bad = tmp_path / "bad.yml"
     default = (Path(__file__).resolve().parents[2] / "exporters" / "default.yml").read_text()
-    bad.write_text(default.replace("version: 3\n      security_level: authPriv\n      auth_protocol: SHA",
-                                   "version: 3\n      security_level: authPriv\n      auth_protocol: SHA999", 1))
+    bad.write_text(default.replace("auth_protocol: SHA\n", "auth_protocol: SHA999\n", 1))
     with pytest.raises(ConfigError) as info:
         load_config(bad)
     text = str(info.value) + caplog.text + "".join(capsys.readouterr())
     assert "field 'auth_protocol': must be one of" in text
     for secret in secret_values():
         assert secret not in text
+
+
+def test_default_config_reads_the_simulators_secrets_file(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo contract: the file sharpeyes-sim generates is what default.yml reads."""
+    sim = pytest.importorskip("simulator.secrets")
+    path = tmp_path / "sim-secrets.yaml"
+    doc = sim.write_demo(path)
+    monkeypatch.setenv("SHARPEYES_SECRETS", str(path))
+    cfg = load_config()
+    for name, profile in doc["auths"].items():
+        if "snmp" in profile:
+            snmp = cfg.auths[name].snmp
+            assert snmp is not None and snmp.version == profile["snmp"]["version"]
+            for key in ("community", "username", "auth_password", "priv_password"):
+                if key in profile["snmp"]:
+                    assert getattr(snmp, key) == profile["snmp"][key]
+        if "onvif" in profile and name.startswith("cams"):
+            onvif = cfg.auths[name].onvif
+            assert onvif is not None and (onvif.username, onvif.password) == \
+                (profile["onvif"]["username"], profile["onvif"]["password"])
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("10s", 10), ("500ms", 0.5), ("1m30s", 90), ("5m", 300),

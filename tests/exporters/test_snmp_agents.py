@@ -18,6 +18,7 @@ from exporters.probers.base import Module, PortInfo, ProbeError, Target
 from exporters.probers.snmp_camera import OIDS as CAMERA_OIDS
 from exporters.probers.snmp_camera import SnmpCameraProber
 from exporters.probers.snmp_switch import IF_NAME, SnmpSwitchProber
+from exporters.snmp import v3
 from exporters.snmp.auth import SnmpAuth
 from exporters.snmp.ber import NO_SUCH_INSTANCE, NO_SUCH_OBJECT, Value
 from exporters.snmp.probing import SnmpSettings
@@ -317,3 +318,23 @@ async def test_many_targets_concurrently_on_one_socket(snmpsim_agent: Agent, udp
         "hikvision-nvr": 85447143,
         "dahua-nvr": 24641813,
     }
+
+
+@pytest.mark.parametrize("agent_name", AGENTS)
+async def test_v3_recovers_from_a_stale_engine_clock_and_id(
+    request: pytest.FixtureRequest, udp: UdpTransport, agent_name: str
+) -> None:
+    """As after an agent reboot: the Report (notInTimeWindow / unknownEngineID) resynchronises."""
+    agent = _agent(request, agent_name)
+    await udp.get(agent.addr, agent.v3, ["1.3.6.1.2.1.1.3.0"], timeout=3)
+    real = udp._engines[agent.addr]
+    udp._engines[agent.addr] = v3.EngineState(
+        real.engine_id, real.boots + 3, real.time + 5000, real.local_time
+    )
+    got = await udp.get(agent.addr, agent.v3, ["1.3.6.1.2.1.1.2.0"], timeout=3)
+    assert isinstance(got["1.3.6.1.2.1.1.2.0"], str)
+    assert udp._engines[agent.addr].boots == real.boots
+    udp._engines[agent.addr] = v3.EngineState(b"\x80\x00\x00\x00\x01stale", 1, 1, real.local_time)
+    got = await udp.get(agent.addr, agent.v3, ["1.3.6.1.2.1.1.2.0"], timeout=3)
+    assert isinstance(got["1.3.6.1.2.1.1.2.0"], str)
+    assert udp._engines[agent.addr].engine_id == real.engine_id

@@ -56,3 +56,36 @@ def onvif_schemas() -> dict[str, etree.XMLSchema]:
         assert schema is not None
         schemas[ns] = etree.XMLSchema(etree.fromstring(etree.tostring(schema), base_url=str(path)))
     return schemas
+
+
+# ---------------------------------------------------------------- the whole simulator (SNMP, faults, API)
+# (appended by the SNMP/faults helper; fixtures for test_sim_*.py)
+
+@pytest.fixture(scope="session")
+def sim_secrets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    from simulator.secrets import demo_document
+
+    return demo_document()
+
+
+@pytest.fixture(scope="session")
+def running_sim(sample_inventory: object, sim_secrets: dict[str, object]):  # type: ignore[no-untyped-def]
+    """The simulator serving two townships (Huawei and H3C switches), with nftables, in a thread."""
+    import os
+    import shutil
+
+    from simnet import CONTROL_PORT, ONVIF_PORT, RTSP_PORT, SNMP_PORT, TOWNSHIPS, SimThread, api, wait_for
+
+    from simulator.runner import Options, Simulator
+    from simulator.secrets import parse
+
+    if os.geteuid() != 0 or shutil.which("nft") is None:
+        pytest.skip("the simulator's network tests need root and nftables")
+    opts = Options(snmp_port=SNMP_PORT, onvif_port=ONVIF_PORT, rtsp_port=RTSP_PORT,
+                   control=("127.0.0.1", CONTROL_PORT), nft_table=f"sharpeyes_sim_test{os.getpid()}",
+                   townships=TOWNSHIPS)
+    thread = SimThread(lambda: Simulator(sample_inventory, parse(sim_secrets), opts))  # type: ignore[arg-type]
+    thread.start()
+    wait_for(lambda: api("GET", "/api/health")[1].get("ready"), what="control API ready")
+    yield thread
+    thread.stop()
