@@ -147,7 +147,8 @@ def load_mapping(path: str | Path) -> Mapping:
                     if code:
                         table[label] = code
     if problems:
-        raise UserError(f"{path}: invalid column mapping", [str(p) for p in problems])
+        raise UserError(f"{path}: invalid column mapping",
+                        [str(p) for p in sorted(problems, key=lambda p: (p.line, p.obj, p.field))])
     return mapping
 
 
@@ -687,10 +688,25 @@ def _base_inventory(directory: Path) -> Inventory:
     return Inventory(District("", "", "", "Asia/Shanghai", BBox(0.0, 0.0, 0.0, 0.0)))
 
 
+_SECTIONS = {"device": "devices", "site": "sites", "fiber link": "links", "township": "townships",
+             "village": "villages", "contractor": "contractors"}
+_REF = re.compile(r"\(([^()\s]+:\d+)\)")
+
+
+def _origin(inv: Inventory, result: ImportResult, obj: str) -> str:
+    """Where a person finds ``obj`` ("device cam-1"): its spreadsheet row, else its original file:line."""
+    if obj in result.rows:
+        return result.rows[obj]
+    kind, _, oid = obj.rpartition(" ")
+    found = getattr(inv, _SECTIONS.get(kind, ""), {}).get(oid)
+    return str(found.source) if found is not None and found.source else ""
+
+
 def validate_merged(inv: Inventory, result: ImportResult) -> tuple[dict[str, str], list[str]]:
     """Write the merged inventory to a scratch directory and load it with the normal loader.
 
-    Returns (rendered files, problems); a problem about an imported object names its row.
+    Returns (rendered files, problems). Problems name the spreadsheet row of an imported object and
+    the original file:line of any other, never the scratch files.
     """
     files = render_files(inv)
     with tempfile.TemporaryDirectory(prefix="sharpeyes-import-") as tmp:
@@ -700,14 +716,24 @@ def validate_merged(inv: Inventory, result: ImportResult) -> tuple[dict[str, str
             p.write_text(text, encoding="utf-8")
         try:
             load_inventory(tmp)
+            return files, []
         except InventoryError as exc:
-            lines = []
-            for p in exc.problems:
-                row = result.rows.get(p.obj)
-                fld = f" field '{p.field}':" if p.field else ""
-                lines.append(f"{row}: {p.obj}:{fld} {p.message}" if row else f"(merged inventory) {p}")
-            return files, lines
-    return files, []
+            problems = exc.problems
+        scratch: dict[str, str] = {}  # scratch "file:line" of an object -> where a person finds it
+        try:
+            merged = load_inventory(tmp, validate=False)
+            for kind, attr in _SECTIONS.items():
+                for oid, obj in getattr(merged, attr).items():
+                    scratch[str(obj.source)] = _origin(inv, result, f"{kind} {oid}")
+        except InventoryError:
+            pass
+    lines = []
+    for p in problems:
+        where = _origin(inv, result, p.obj) or f"(merged) {p.file}:{p.line}"
+        fld = f" field '{p.field}':" if p.field else ""
+        message = _REF.sub(lambda m: f"({scratch.get(m.group(1)) or m.group(1)})", p.message)
+        lines.append(f"{where}: {p.obj}:{fld} {message}" if p.obj else f"{where}: {message}")
+    return files, lines
 
 
 def import_spreadsheet(path: str | Path, directory: str | Path, mapping: Mapping,

@@ -157,7 +157,7 @@ def write_pdf(result: Result, cfg: Config, tables: list[Table], district: str, p
     by_sheet = {t.sheet: t for t in tables}
     tmp = path.with_suffix(".tmp.pdf")
     with plt.rc_context({"font.family": "sans-serif", "font.sans-serif": [font, "DejaVu Sans"],
-                         "axes.unicode_minus": False, "pdf.fonttype": 42}), PdfPages(tmp) as pdf:
+                         "axes.unicode_minus": False, "pdf.fonttype": 3}), PdfPages(tmp) as pdf:
         _page1(pdf, result, by_sheet, district)
         _page2(pdf, result, cfg, by_sheet)
         _page3(pdf, result, by_sheet)

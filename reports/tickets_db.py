@@ -31,6 +31,9 @@ def _utc(v: Any) -> pd.Timestamp | None:
 
 def read_tickets(url: str, start: float, end: float) -> pd.DataFrame | None:
     """Tickets whose SLA clock started in [start, end); None when there is no tickets table."""
+    for prefix in ("postgresql://", "postgres://"):  # plain URLs mean psycopg 3, the driver we ship
+        if url.startswith(prefix):
+            url = "postgresql+psycopg://" + url[len(prefix):]
     try:
         engine = create_engine(url)
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:

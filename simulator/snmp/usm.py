@@ -12,7 +12,12 @@ import hmac
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
+
+try:  # cryptography >= 43 keeps CFB among the "decrepit" modes
+    from cryptography.hazmat.decrepit.ciphers.modes import CFB
+except ImportError:  # pragma: no cover - older cryptography
+    from cryptography.hazmat.primitives.ciphers.modes import CFB  # type: ignore[assignment]
 
 # usmStats counters (RFC 3414 §5): the OIDs a REPORT carries
 UNSUPPORTED_SEC_LEVELS = (1, 3, 6, 1, 6, 3, 15, 1, 1, 1, 0)
@@ -72,7 +77,7 @@ def sign(key: bytes, algo: str, message: bytes) -> bytes:
 
 def aes_cfb(key: bytes, boots: int, engine_time: int, salt: bytes, data: bytes, encrypt: bool) -> bytes:
     iv = boots.to_bytes(4, "big") + engine_time.to_bytes(4, "big") + salt
-    cipher = Cipher(algorithms.AES(key[:16]), modes.CFB(iv))
+    cipher = Cipher(algorithms.AES(key[:16]), CFB(iv))
     ctx = cipher.encryptor() if encrypt else cipher.decryptor()
     return ctx.update(data) + ctx.finalize()
 

@@ -114,7 +114,7 @@ def test_dry_run_writes_nothing(inv_dir, tmp_path, capsys):  # type: ignore[no-u
         "added: 1 site, 2 devices",
         "removed: nothing",
         "changed: nothing",
-        "unchanged: 1 contractor, 1 township, 1 village, 2 sites, 6 devices, 2 fiber links",
+        "unchanged: 1 contractor, 1 township, 1 village, 3 sites, 6 devices, 2 fiber links",
         "dry run: 2 rows would be imported; nothing written",
     ]
 
