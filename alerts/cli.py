@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from alerts import build
@@ -38,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--tickets-url", help="tickets service webhook URL")
     b.add_argument("--tickets-credentials-file", help="file holding the tickets webhook bearer token")
     b.add_argument("--runbook-base-url", help="base URL of docs/runbooks")
+    b.add_argument("--for-scale", type=float, default=1.0,
+                   help="multiply every alert's for: (e.g. 0.1 for demos; promtool tests use 1.0)")
     c = sub.add_parser("check", help="promtool check/test rules and amtool check-config on a built directory")
     c.add_argument(
         "--dir", type=Path, default=build.DEFAULT_OUT, help="built directory (default: %(default)s)"
@@ -48,7 +51,11 @@ def _parser() -> argparse.ArgumentParser:
 def config_from_args(args: argparse.Namespace) -> Config:
     cfg = Config()
     if args.runbook_base_url:
-        cfg = Config(runbook_base_url=args.runbook_base_url)
+        cfg = replace(cfg, runbook_base_url=args.runbook_base_url)
+    if args.for_scale != 1.0:
+        if not 0 < args.for_scale <= 10:
+            raise CheckFailed("--for-scale must be in (0, 10]")
+        cfg = replace(cfg, for_scale=args.for_scale)
     am = {
         key: value
         for key in (

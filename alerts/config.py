@@ -169,6 +169,16 @@ class Config:
     runbook_base_url: str = "https://github.com/sharpeyes/sharpeyes/blob/main/docs/runbooks"
     # None: rule groups use Prometheus' global evaluation_interval
     rule_interval: str | None = None
+    # demos and end-to-end tests run on a compressed clock: every ``for:`` is multiplied by this
+    for_scale: float = 1.0
+
+    def for_duration(self, alertname: str) -> str:
+        """The alert's ``for:``, scaled by ``for_scale`` (whole seconds, at least 0s)."""
+        text = self.policy(alertname).for_
+        if self.for_scale == 1.0:
+            return text
+        unit = {"s": 1, "m": 60, "h": 3600, "d": 86400}[text[-1]]
+        return f"{max(0, round(float(text[:-1]) * unit * self.for_scale))}s"
 
     def policy(self, alertname: str) -> AlertPolicy:
         try:

@@ -32,8 +32,9 @@ print(json.dumps({"seconds": t1 - t0, "devices": len(inv.devices), "links": len(
 
 
 def measure(directory: Path) -> dict[str, float]:
-    out = subprocess.run([sys.executable, "-c", CHILD, str(directory)], cwd=ROOT, capture_output=True, text=True,
-                         check=False)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, str(directory)], cwd=ROOT, capture_output=True, text=True, check=False
+    )
     if out.returncode != 0:
         sys.exit(f"load of {directory} failed:\n{out.stderr[-3000:]}")
     result: dict[str, float] = json.loads(out.stdout)
@@ -44,9 +45,11 @@ def report(label: str, r: dict[str, float], target_s: float, target_mb: float | 
     mb = r["maxrss_kb"] / 1024
     verdict = "ok" if r["seconds"] < target_s and (target_mb is None or mb < target_mb) else "MISSED"
     mem_target = f", < {target_mb:.0f} MB" if target_mb else ""
-    print(f"{label:<28} {int(r['devices']):>7} devices {int(r['links']):>6} links {int(r['sites']):>6} sites  "
-          f"load+validate {r['seconds']:6.2f} s  peak RSS {mb:7.1f} MB  (target < {target_s:g} s{mem_target}: "
-          f"{verdict})")
+    print(
+        f"{label:<28} {int(r['devices']):>7} devices {int(r['links']):>6} links {int(r['sites']):>6} sites  "
+        f"load+validate {r['seconds']:6.2f} s  peak RSS {mb:7.1f} MB  (target < {target_s:g} s{mem_target}: "
+        f"{verdict})"
+    )
 
 
 def main() -> int:
@@ -60,8 +63,23 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="sharpeyes-bench-") as tmp:
         out = Path(args.keep) if args.keep else Path(tmp) / "prefecture"
         t0 = time.perf_counter()
-        gen = subprocess.run([sys.executable, "-m", "inventory.cli", "generate", "--scale", str(args.devices),
-                              "--out", str(out), "--force"], cwd=ROOT, capture_output=True, text=True, check=False)
+        gen = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "inventory.cli",
+                "generate",
+                "--scale",
+                str(args.devices),
+                "--out",
+                str(out),
+                "--force",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if gen.returncode != 0:
             sys.exit(f"generate failed:\n{gen.stderr[-3000:]}")
         size = sum(p.stat().st_size for p in out.rglob("*.yaml")) / 2**20

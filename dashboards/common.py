@@ -122,8 +122,10 @@ def online(level: str, what: str) -> str:
 
 def rate_over_range(level: str, sel: str = "") -> str:
     """Time-weighted online rate over the panel's range (recording-rules.md: never average ratios)."""
-    return (f"sum_over_time({online(level, 'up')}{sel}[$__range])\n"
-            f"/ sum_over_time({online(level, 'monitored')}{sel}[$__range])")
+    return (
+        f"sum_over_time({online(level, 'up')}{sel}[$__range])\n"
+        f"/ sum_over_time({online(level, 'monitored')}{sel}[$__range])"
+    )
 
 
 def info(kind: str | None = None, extra: str = "") -> str:
@@ -151,10 +153,12 @@ def zero_if_tickets_up(expr: str) -> str:
     return f"{expr}\nor (0 * sum({TICKETS_UP}))"
 
 
-def zero_by_contractor(expr: str) -> str:
+def zero_by_contractor(expr: str, extra: str = "") -> str:
     """``expr`` by contractor, with 0 for every inventory contractor while the ticket service is up."""
-    return (f"{expr}\nor on (contractor)\n(0 * group by (contractor) ({info('camera')})"
-            f" and on () ({TICKETS_UP}))")
+    return (
+        f"{expr}\nor on (contractor)\n(0 * group by (contractor) ({info('camera', extra)})"
+        f" and on () ({TICKETS_UP}))"
+    )
 
 
 # ------------------------------------------------------------------------------------------ queries
@@ -163,8 +167,15 @@ def zero_by_contractor(expr: str) -> str:
 MAY_BE_EMPTY: dict[str, str] = {}
 
 
-def q(expr: str, legend: str = "", *, ref: str = "A", instant: bool = False, table_fmt: bool = False,
-      may_be_empty: str | None = None) -> prom.Dataquery:
+def q(
+    expr: str,
+    legend: str = "",
+    *,
+    ref: str = "A",
+    instant: bool = False,
+    table_fmt: bool = False,
+    may_be_empty: str | None = None,
+) -> prom.Dataquery:
     expr = _dedent(expr)
     if may_be_empty:
         MAY_BE_EMPTY[expr] = may_be_empty
@@ -186,13 +197,18 @@ def _dedent(expr: str) -> str:
 def tq(exprs: list[str], *, may_be_empty: dict[int, str] | None = None) -> list[prom.Dataquery]:
     """Instant table queries A, B, C, … (merged by :func:`merge_table`)."""
     empty = may_be_empty or {}
-    return [q(e, ref=chr(ord("A") + i), table_fmt=True, may_be_empty=empty.get(i)) for i, e in enumerate(exprs)]
+    return [
+        q(e, ref=chr(ord("A") + i), table_fmt=True, may_be_empty=empty.get(i)) for i, e in enumerate(exprs)
+    ]
 
 
 # ----------------------------------------------------------------------------------------- fields
 def thresholds(*steps: tuple[float | None, str]) -> db.ThresholdsConfig:
-    return (db.ThresholdsConfig().mode(dm.ThresholdsMode.ABSOLUTE)
-            .steps([dm.Threshold(value=v, color=c) for v, c in steps]))
+    return (
+        db.ThresholdsConfig()
+        .mode(dm.ThresholdsMode.ABSOLUTE)
+        .steps([dm.Threshold(value=v, color=c) for v, c in steps])
+    )
 
 
 def online_thresholds() -> db.ThresholdsConfig:
@@ -200,13 +216,20 @@ def online_thresholds() -> db.ThresholdsConfig:
 
 
 def value_map(lang: Lang, entries: dict[str, tuple[Text, str]]) -> dm.ValueMap:
-    return dm.ValueMap(options={k: dm.ValueMappingResult(text=lang(t), color=c, index=i)
-                                for i, (k, (t, c)) in enumerate(entries.items())})
+    return dm.ValueMap(
+        options={
+            k: dm.ValueMappingResult(text=lang(t), color=c, index=i)
+            for i, (k, (t, c)) in enumerate(entries.items())
+        }
+    )
 
 
 def range_map(lang: Lang, lo: float, hi: float, text: Text, color: str) -> dm.RangeMap:
-    return dm.RangeMap(options=dm.DashboardRangeMapOptions(
-        from_val=lo, to=hi, result=dm.ValueMappingResult(text=lang(text), color=color)))
+    return dm.RangeMap(
+        options=dm.DashboardRangeMapOptions(
+            from_val=lo, to=hi, result=dm.ValueMappingResult(text=lang(text), color=color)
+        )
+    )
 
 
 STATE_ENTRIES: Final[dict[str, tuple[Text, str]]] = {
@@ -244,28 +267,61 @@ def unit_days(lang: Lang) -> str:
 
 # -------------------------------------------------------------------------------------- panels
 def dashboard(lang: Lang, name: str, title: Text, description: Text) -> db.Dashboard:
-    return (db.Dashboard(lang(title)).uid(UIDS[name]).description(lang(description)).tags(TAGS)
-            .timezone(TIMEZONE).time("now-6h", "now").refresh("1m").editable()
-            .tooltip(dm.DashboardCursorSync.CROSSHAIR)
-            .with_variable(datasource_variable(lang))
-            .links([nav_links(lang)]))
+    return (
+        db.Dashboard(lang(title))
+        .uid(UIDS[name])
+        .description(lang(description))
+        .tags(TAGS)
+        .timezone(TIMEZONE)
+        .time("now-6h", "now")
+        .refresh("1m")
+        .editable()
+        .tooltip(dm.DashboardCursorSync.CROSSHAIR)
+        .with_variable(datasource_variable(lang))
+        .links([nav_links(lang)])
+    )
 
 
 def nav_links(lang: Lang) -> db.DashboardLink:
-    return (db.DashboardLink(lang(("雪亮工程监控", "Sharp Eyes monitoring"))).type(dm.DashboardLinkType.DASHBOARDS)
-            .tags(TAGS).as_dropdown(True).include_vars(False).keep_time(True))
+    return (
+        db.DashboardLink(lang(("雪亮工程监控", "Sharp Eyes monitoring")))
+        .type(dm.DashboardLinkType.DASHBOARDS)
+        .tags(TAGS)
+        .as_dropdown(True)
+        .include_vars(False)
+        .keep_time(True)
+    )
 
 
 def datasource_variable(lang: Lang) -> db.DatasourceVariable:
-    return (db.DatasourceVariable("datasource").label(lang(("数据源", "Data source"))).type("prometheus")
-            .current(dm.VariableOption(selected=True, text=DATASOURCE_UID, value=DATASOURCE_UID)))
+    return (
+        db.DatasourceVariable("datasource")
+        .label(lang(("数据源", "Data source")))
+        .type("prometheus")
+        .current(dm.VariableOption(selected=True, text=DATASOURCE_UID, value=DATASOURCE_UID))
+    )
 
 
-def query_variable(lang: Lang, name: str, label: Text, query: str, *, multi: bool = False,
-                   include_all: bool = False, hide: bool = False) -> db.QueryVariable:
-    v = (db.QueryVariable(name).label(lang(label)).query(query).datasource(DS)
-         .refresh(dm.VariableRefresh.ON_TIME_RANGE_CHANGED).sort(dm.VariableSort.ALPHABETICAL_ASC)
-         .multi(multi).include_all(include_all))
+def query_variable(
+    lang: Lang,
+    name: str,
+    label: Text,
+    query: str,
+    *,
+    multi: bool = False,
+    include_all: bool = False,
+    hide: bool = False,
+) -> db.QueryVariable:
+    v = (
+        db.QueryVariable(name)
+        .label(lang(label))
+        .query(query)
+        .datasource(DS)
+        .refresh(dm.VariableRefresh.ON_TIME_RANGE_CHANGED)
+        .sort(dm.VariableSort.ALPHABETICAL_ASC)
+        .multi(multi)
+        .include_all(include_all)
+    )
     if include_all:
         v = v.all_value(".*")
     if hide:
@@ -287,32 +343,64 @@ def link(lang: Lang, title: Text, url: str) -> db.DashboardLink:
     return db.DashboardLink(lang(title)).url(url).type(dm.DashboardLinkType.LINK)
 
 
-def field_link_override(lang: Lang, field: str, title: Text, url: str,
-                        ) -> tuple[dm.MatcherConfig, list[dm.DynamicConfigValue]]:
-    return (dm.MatcherConfig(id_val="byName", options=field),
-            [dm.DynamicConfigValue(id_val="links", value=[{"title": lang(title), "url": url}])])
+def field_link_override(
+    lang: Lang,
+    field: str,
+    title: Text,
+    url: str,
+) -> tuple[dm.MatcherConfig, list[dm.DynamicConfigValue]]:
+    return (
+        dm.MatcherConfig(id_val="byName", options=field),
+        [dm.DynamicConfigValue(id_val="links", value=[{"title": lang(title), "url": url}])],
+    )
 
 
-def rename_override(field: str, title: str, **props: Any) -> tuple[dm.MatcherConfig, list[dm.DynamicConfigValue]]:
+def rename_override(
+    field: str, title: str, **props: Any
+) -> tuple[dm.MatcherConfig, list[dm.DynamicConfigValue]]:
     values = [dm.DynamicConfigValue(id_val="displayName", value=title)]
     for key, value in props.items():
         values.append(dm.DynamicConfigValue(id_val=_PROP_IDS.get(key, key), value=value))
     return dm.MatcherConfig(id_val="byName", options=field), values
 
 
-_PROP_IDS: Final = {"cell": "custom.cellOptions", "width": "custom.width", "mappings": "mappings",
-                    "thresholds": "thresholds", "unit": "unit", "decimals": "decimals", "color": "color"}
+_PROP_IDS: Final = {
+    "cell": "custom.cellOptions",
+    "width": "custom.width",
+    "mappings": "mappings",
+    "thresholds": "thresholds",
+    "unit": "unit",
+    "decimals": "decimals",
+    "color": "color",
+}
 
 
-def stat_panel(title: str, targets: list[prom.Dataquery], *, unit: str = "short", w: int = 4, h: int = 4,
-               decimals: int | None = None, th: db.ThresholdsConfig | None = None,
-               mappings: list[dm.ValueMapping] | None = None, description: str = "",
-               graph: bool = False) -> stat.Panel:
-    p = (stat.Panel().title(title).datasource(DS).targets(list(targets)).unit(unit).span(w).height(h)
-         .color_mode(cm.BigValueColorMode.VALUE)
-         .graph_mode(cm.BigValueGraphMode.AREA if graph else cm.BigValueGraphMode.NONE)
-         .reduce_options(cb.ReduceDataOptions().calcs(["lastNotNull"]).values(False))
-         .thresholds(th or thresholds((None, "blue"))))
+def stat_panel(
+    title: str,
+    targets: list[prom.Dataquery],
+    *,
+    unit: str = "short",
+    w: int = 4,
+    h: int = 4,
+    decimals: int | None = None,
+    th: db.ThresholdsConfig | None = None,
+    mappings: list[dm.ValueMapping] | None = None,
+    description: str = "",
+    graph: bool = False,
+) -> stat.Panel:
+    p = (
+        stat.Panel()
+        .title(title)
+        .datasource(DS)
+        .targets(list(targets))
+        .unit(unit)
+        .span(w)
+        .height(h)
+        .color_mode(cm.BigValueColorMode.VALUE)
+        .graph_mode(cm.BigValueGraphMode.AREA if graph else cm.BigValueGraphMode.NONE)
+        .reduce_options(cb.ReduceDataOptions().calcs(["lastNotNull"]).values(False))
+        .thresholds(th or thresholds((None, "blue")))
+    )
     if decimals is not None:
         p = p.decimals(decimals)
     if mappings:
@@ -322,14 +410,34 @@ def stat_panel(title: str, targets: list[prom.Dataquery], *, unit: str = "short"
     return p
 
 
-def ts_panel(title: str, targets: list[prom.Dataquery], *, unit: str = "short", w: int = 12, h: int = 8,
-             th: db.ThresholdsConfig | None = None, threshold_line: bool = False, description: str = "",
-             min_val: float | None = None, max_val: float | None = None, stack: bool = False,
-             draw_step: bool = False) -> timeseries.Panel:
-    p = (timeseries.Panel().title(title).datasource(DS).targets(list(targets)).unit(unit).span(w).height(h)
-         .line_width(1).fill_opacity(10 if not stack else 40)
-         .legend(db_legend())
-         .tooltip(cb.VizTooltipOptions().mode(cm.TooltipDisplayMode.MULTI).sort(cm.SortOrder.DESCENDING)))
+def ts_panel(
+    title: str,
+    targets: list[prom.Dataquery],
+    *,
+    unit: str = "short",
+    w: int = 12,
+    h: int = 8,
+    th: db.ThresholdsConfig | None = None,
+    threshold_line: bool = False,
+    description: str = "",
+    min_val: float | None = None,
+    max_val: float | None = None,
+    stack: bool = False,
+    draw_step: bool = False,
+) -> timeseries.Panel:
+    p = (
+        timeseries.Panel()
+        .title(title)
+        .datasource(DS)
+        .targets(list(targets))
+        .unit(unit)
+        .span(w)
+        .height(h)
+        .line_width(1)
+        .fill_opacity(10 if not stack else 40)
+        .legend(db_legend())
+        .tooltip(cb.VizTooltipOptions().mode(cm.TooltipDisplayMode.MULTI).sort(cm.SortOrder.DESCENDING))
+    )
     if stack:
         p = p.stacking(cb.StackingConfig().mode(cm.StackingMode.NORMAL))
     if draw_step:
@@ -348,15 +456,27 @@ def ts_panel(title: str, targets: list[prom.Dataquery], *, unit: str = "short", 
 
 
 def db_legend() -> cb.VizLegendOptions:
-    return (cb.VizLegendOptions().display_mode(cm.LegendDisplayMode.TABLE).placement(cm.LegendPlacement.BOTTOM)
-            .show_legend(True).calcs(["lastNotNull", "min", "max"]))
+    return (
+        cb.VizLegendOptions()
+        .display_mode(cm.LegendDisplayMode.TABLE)
+        .placement(cm.LegendPlacement.BOTTOM)
+        .show_legend(True)
+        .calcs(["lastNotNull", "min", "max"])
+    )
 
 
-def table_panel(title: str, targets: list[prom.Dataquery], *, keep: dict[str, tuple[str, dict[str, Any]]],
-                w: int = 24, h: int = 10, sort_by: str | None = None, desc: bool = False,
-                description: str = "",
-                links: list[tuple[dm.MatcherConfig, list[dm.DynamicConfigValue]]] | None = None,
-                ) -> table.Panel:
+def table_panel(
+    title: str,
+    targets: list[prom.Dataquery],
+    *,
+    keep: dict[str, tuple[str, dict[str, Any]]],
+    w: int = 24,
+    h: int = 10,
+    sort_by: str | None = None,
+    desc: bool = False,
+    description: str = "",
+    links: list[tuple[dm.MatcherConfig, list[dm.DynamicConfigValue]]] | None = None,
+) -> table.Panel:
     """A table from instant queries: merged, only the ``keep`` fields shown in that order, renamed.
 
     ``keep`` maps a field name (a label, or ``Value #A`` for query A's value) to (display title,
@@ -365,16 +485,27 @@ def table_panel(title: str, targets: list[prom.Dataquery], *, keep: dict[str, tu
     order = {name: i for i, name in enumerate(keep)}
     transformations = [
         dm.DataTransformerConfig(id_val="merge", options={}),
-        dm.DataTransformerConfig(id_val="organize", options={
-            "excludeByName": {},
-            "includeByName": {name: True for name in keep},
-            "indexByName": order,
-            "renameByName": {},
-        }),
+        dm.DataTransformerConfig(
+            id_val="organize",
+            options={
+                "excludeByName": {},
+                "includeByName": {name: True for name in keep},
+                "indexByName": order,
+                "renameByName": {},
+            },
+        ),
     ]
-    p = (table.Panel().title(title).datasource(DS).targets(list(targets)).span(w).height(h)
-         .transformations(transformations).show_header(True)
-         .cell_height(cm.TableCellHeight.SM))
+    p = (
+        table.Panel()
+        .title(title)
+        .datasource(DS)
+        .targets(list(targets))
+        .span(w)
+        .height(h)
+        .transformations(transformations)
+        .show_header(True)
+        .cell_height(cm.TableCellHeight.SM)
+    )
     if sort_by:
         p = p.sort_by([cb.TableSortByFieldState().display_name(keep[sort_by][0]).desc(desc)])
     if description:
@@ -403,13 +534,30 @@ def mapping_json(m: dm.ValueMapping) -> list[dict[str, Any]]:
     return [m.to_json()]
 
 
-def bar_panel(title: str, targets: list[prom.Dataquery], *, unit: str, w: int = 12, h: int = 8,
-              th: db.ThresholdsConfig | None = None, min_val: float | None = None,
-              max_val: float | None = None) -> bargauge.Panel:
-    p = (bargauge.Panel().title(title).datasource(DS).targets(list(targets)).unit(unit).span(w).height(h)
-         .orientation(cm.VizOrientation.HORIZONTAL).display_mode(cm.BarGaugeDisplayMode.BASIC)
-         .reduce_options(cb.ReduceDataOptions().calcs(["lastNotNull"]).values(False))
-         .thresholds(th or thresholds((None, "blue"))))
+def bar_panel(
+    title: str,
+    targets: list[prom.Dataquery],
+    *,
+    unit: str,
+    w: int = 12,
+    h: int = 8,
+    th: db.ThresholdsConfig | None = None,
+    min_val: float | None = None,
+    max_val: float | None = None,
+) -> bargauge.Panel:
+    p = (
+        bargauge.Panel()
+        .title(title)
+        .datasource(DS)
+        .targets(list(targets))
+        .unit(unit)
+        .span(w)
+        .height(h)
+        .orientation(cm.VizOrientation.HORIZONTAL)
+        .display_mode(cm.BarGaugeDisplayMode.BASIC)
+        .reduce_options(cb.ReduceDataOptions().calcs(["lastNotNull"]).values(False))
+        .thresholds(th or thresholds((None, "blue")))
+    )
     if min_val is not None:
         p = p.min(min_val)
     if max_val is not None:
@@ -417,19 +565,30 @@ def bar_panel(title: str, targets: list[prom.Dataquery], *, unit: str, w: int = 
     return p
 
 
-def state_timeline(title: str, targets: list[prom.Dataquery], *, mappings: list[dm.ValueMapping],
-                   w: int = 24, h: int = 8) -> statetimeline.Panel:
-    return (statetimeline.Panel().title(title).datasource(DS).targets(list(targets)).span(w).height(h)
-            .mappings(mappings).show_value(cm.VisibilityMode.NEVER).merge_values(True)
-            .thresholds(thresholds((None, "red"), (1, "green"))))
+def state_timeline(
+    title: str, targets: list[prom.Dataquery], *, mappings: list[dm.ValueMapping], w: int = 24, h: int = 8
+) -> statetimeline.Panel:
+    return (
+        statetimeline.Panel()
+        .title(title)
+        .datasource(DS)
+        .targets(list(targets))
+        .span(w)
+        .height(h)
+        .mappings(mappings)
+        .show_value(cm.VisibilityMode.NEVER)
+        .merge_values(True)
+        .thresholds(thresholds((None, "red"), (1, "green")))
+    )
 
 
 def row(lang: Lang, title: Text) -> db.Row:
     return db.Row(lang(title))
 
 
-def geomap_panel(lang: Lang, title: Text, expr: str, *, w: int = 24, h: int = 14,
-                 description: Text | None = None) -> geomap.Panel:
+def geomap_panel(
+    lang: Lang, title: Text, expr: str, *, w: int = 24, h: int = 14, description: Text | None = None
+) -> geomap.Panel:
     """Cameras on a map, coloured by :data:`STATE_ENTRIES` value, from ``lat``/``lon`` labels.
 
     The instant query in table format turns every label into a string field; ``convertFieldType``
@@ -443,26 +602,44 @@ def geomap_panel(lang: Lang, title: Text, expr: str, *, w: int = 24, h: int = 14
         "symbolAlign": {"horizontal": "center", "vertical": "center"},
         "rotation": {"fixed": 0, "min": -360, "max": 360, "mode": "mod"},
     }
-    layer = (cb.MapLayerOptions().type("markers").name(lang(("摄像机", "Cameras")))
-             .config({"showLegend": True, "style": marker_style})
-             .location(cb.FrameGeometrySource().mode(cm.FrameGeometrySourceMode.COORDS)
-                       .latitude("lat").longitude("lon"))
-             .tooltip(True))
-    p = (geomap.Panel().title(lang(title)).datasource(DS).span(w).height(h)
-         .targets([q(expr, table_fmt=True)])
-         .with_transformation(dm.DataTransformerConfig(id_val="convertFieldType", options={
-             "conversions": [{"targetField": "lat", "destinationType": "number"},
-                             {"targetField": "lon", "destinationType": "number"}],
-             "fields": {},
-         }))
-         .view(geomap.MapViewConfig().id("fit").lat(0).lon(0).zoom(11).all_layers(True))
-         .controls(geomap.ControlsOptions().show_zoom(True).mouse_wheel_zoom(True).show_attribution(True))
-         .basemap(cb.MapLayerOptions().type("default").name(lang(("底图", "Basemap"))).config({}))
-         .layers([layer])
-         .tooltip(geomap.TooltipOptions().mode(geomap_models.TooltipMode.DETAILS))
-         .color_scheme(db.FieldColor().mode(dm.FieldColorModeId.THRESHOLDS))
-         .thresholds(thresholds((None, "gray"), (0, "red"), (1, "orange"), (2, "green")))
-         .mappings([value_map(lang, STATE_ENTRIES)]))
+    layer = (
+        cb.MapLayerOptions()
+        .type("markers")
+        .name(lang(("摄像机", "Cameras")))
+        .config({"showLegend": True, "style": marker_style})
+        .location(
+            cb.FrameGeometrySource().mode(cm.FrameGeometrySourceMode.COORDS).latitude("lat").longitude("lon")
+        )
+        .tooltip(True)
+    )
+    p = (
+        geomap.Panel()
+        .title(lang(title))
+        .datasource(DS)
+        .span(w)
+        .height(h)
+        .targets([q(expr, table_fmt=True)])
+        .with_transformation(
+            dm.DataTransformerConfig(
+                id_val="convertFieldType",
+                options={
+                    "conversions": [
+                        {"targetField": "lat", "destinationType": "number"},
+                        {"targetField": "lon", "destinationType": "number"},
+                    ],
+                    "fields": {},
+                },
+            )
+        )
+        .view(geomap.MapViewConfig().id("fit").lat(0).lon(0).zoom(11).all_layers(True))
+        .controls(geomap.ControlsOptions().show_zoom(True).mouse_wheel_zoom(True).show_attribution(True))
+        .basemap(cb.MapLayerOptions().type("default").name(lang(("底图", "Basemap"))).config({}))
+        .layers([layer])
+        .tooltip(geomap.TooltipOptions().mode(geomap_models.TooltipMode.DETAILS))
+        .color_scheme(db.FieldColor().mode(dm.FieldColorModeId.THRESHOLDS))
+        .thresholds(thresholds((None, "gray"), (0, "red"), (1, "orange"), (2, "green")))
+        .mappings([value_map(lang, STATE_ENTRIES)])
+    )
     if description:
         p = p.description(lang(description))
     return p

@@ -72,16 +72,21 @@ def build_parser() -> argparse.ArgumentParser:
                     help="where `sharpeyes-inventory sd --out DIR` writes <module>.json (file mode)")
     sp.add_argument("--rules", action="append", metavar="GLOB", help="rule_files entry (repeatable)")
     sp.add_argument("--alertmanager", metavar="URL", help="Alertmanager, e.g. http://127.0.0.1:9093")
+    sp.add_argument("--tickets", action="append", default=[], metavar="HOST:PORT",
+                    help="a sharpeyes-tickets instance to scrape (/metrics), for the tickets dashboards")
+    sp.add_argument("--interval-scale", type=float, default=1.0, metavar="FACTOR",
+                    help="multiply every scrape interval and timeout (e.g. 0.2 for demos and tests)")
     sp.add_argument("--out", required=True, metavar="FILE", help="output file ('-' for stdout)")
     return p
 
 
 def cmd_promconfig(args: argparse.Namespace) -> int:
-    from exporters.promconfig import PromConfigError, build, render
+    from exporters.promconfig import PromConfigError, build, render, scaled_jobs
 
     try:
         cfg = build(args.exporter, sd_mode=args.sd_mode, inventory_url=args.inventory_url, sd_dir=args.sd_dir,
-                    rules=args.rules, alertmanager=args.alertmanager)
+                    rules=args.rules, alertmanager=args.alertmanager, tickets=args.tickets,
+                    jobs=scaled_jobs(args.interval_scale))
     except PromConfigError as exc:
         raise UserError(str(exc), status=2) from None
     text = render(cfg)

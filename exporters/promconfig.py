@@ -40,6 +40,16 @@ class PromConfigError(ValueError):
     pass
 
 
+def scaled_jobs(factor: float) -> tuple[ModuleJob, ...]:
+    """The module jobs on a compressed clock (demos, end-to-end tests); whole seconds, at least 1 s."""
+    if not 0 < factor <= 10:
+        raise PromConfigError(f"interval scale {factor} must be in (0, 10]")
+    if factor == 1.0:
+        return MODULE_JOBS
+    return tuple(ModuleJob(j.module, max(2, round(j.interval * factor)), max(1, round(j.timeout * factor)))
+                 for j in MODULE_JOBS)
+
+
 def check_hostport(value: str) -> str:
     host, sep, port = value.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
@@ -107,7 +117,7 @@ def _alerting(url: str) -> dict[str, Any]:
 
 def build(exporters: list[str], *, sd_mode: str = "http", inventory_url: str | None = None,
           sd_dir: str = "file_sd", rules: list[str] | None = None, alertmanager: str | None = None,
-          jobs: tuple[ModuleJob, ...] = MODULE_JOBS) -> dict[str, Any]:
+          tickets: list[str] | None = None, jobs: tuple[ModuleJob, ...] = MODULE_JOBS) -> dict[str, Any]:
     """The complete prometheus.yml as a dict."""
     if not exporters:
         raise PromConfigError("at least one --exporter HOST:PORT is required")
@@ -119,8 +129,10 @@ def build(exporters: list[str], *, sd_mode: str = "http", inventory_url: str | N
     for job in jobs:
         if not 0 < job.timeout < job.interval:
             raise PromConfigError(f"module {job.module}: scrape timeout must be below the interval")
+    fastest = min(j.interval for j in jobs)
     cfg: dict[str, Any] = {
-        "global": {"scrape_interval": "30s", "scrape_timeout": "10s", "evaluation_interval": "30s",
+        "global": {"scrape_interval": "30s", "scrape_timeout": "10s",
+                   "evaluation_interval": format_duration(min(30, fastest)),
                    "external_labels": {"monitor": "sharpeyes"}},
     }
     if rules:
@@ -132,17 +144,25 @@ def build(exporters: list[str], *, sd_mode: str = "http", inventory_url: str | N
         scrape += module_jobs(job, exporters, sd_mode, inventory_url, sd_dir)
     scrape.append({
         "job_name": "sharpeyes_inventory",
-        "scrape_interval": format_duration(INVENTORY_INTERVAL),
-        "scrape_timeout": "30s",
+        "scrape_interval": format_duration(min(INVENTORY_INTERVAL, max(fastest * 4, 5))),
+        "scrape_timeout": format_duration(min(30, max(fastest * 4, 5))),
         "honor_labels": True,
         "metrics_path": "/inventory/metrics",
         "static_configs": [{"targets": [exporters[0]]}],
     })
     scrape.append({
         "job_name": "sharpeyes_exporter",
-        "scrape_interval": "15s",
+        "scrape_interval": format_duration(min(15, fastest)),
+        "scrape_timeout": format_duration(min(10, fastest)),
         "static_configs": [{"targets": list(exporters)}],
     })
+    if tickets:
+        scrape.append({
+            "job_name": "sharpeyes_tickets",
+            "scrape_interval": format_duration(min(15, fastest)),
+            "scrape_timeout": format_duration(min(10, fastest)),
+            "static_configs": [{"targets": [check_hostport(t) for t in tickets]}],
+        })
     cfg["scrape_configs"] = scrape
     return cfg
 

@@ -68,17 +68,23 @@ class InventoryDiff:
         return {
             "added": [{"kind": k, "id": i} for k, i in self.added],
             "removed": [{"kind": k, "id": i} for k, i in self.removed],
-            "changed": [{"kind": c.kind, "id": c.id,
-                         "fields": {k: {"old": o, "new": n} for k, (o, n) in c.fields.items()}}
-                        for c in self.changed],
+            "changed": [
+                {
+                    "kind": c.kind,
+                    "id": c.id,
+                    "fields": {k: {"old": o, "new": n} for k, (o, n) in c.fields.items()},
+                }
+                for c in self.changed
+            ],
             "unchanged": self.unchanged,
         }
 
 
 def diff_inventories(old: Inventory, new: Inventory) -> InventoryDiff:
     out = InventoryDiff()
-    district_changes = {k: (a, b) for k, a in _fields(old.district).items()
-                        if (b := _fields(new.district)[k]) != a}
+    district_changes = {
+        k: (a, b) for k, a in _fields(old.district).items() if (b := _fields(new.district)[k]) != a
+    }
     if not old.district.id and new.district.id:
         out.added.append(("district", new.district.id))
     elif district_changes:
@@ -92,8 +98,8 @@ def diff_inventories(old: Inventory, new: Inventory) -> InventoryDiff:
             if prev is None:
                 out.added.append((kind, oid))
                 continue
-            a, b = _fields(prev), _fields(obj)
-            changes = {k: (a[k], b[k]) for k in a if a[k] != b[k]}
+            was, now = _fields(prev), _fields(obj)
+            changes = {k: (was[k], now[k]) for k in was if was[k] != now[k]}
             if changes:
                 out.changed.append(Change(kind, oid, changes))
             else:
@@ -137,7 +143,9 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    sp = sub.add_parser("diff", help="added / removed / changed devices, links and sites between two inventories")
+    sp = sub.add_parser(
+        "diff", help="added / removed / changed devices, links and sites between two inventories"
+    )
     sp.add_argument("old", metavar="OLD_DIR")
     sp.add_argument("new", metavar="NEW_DIR")
     sp.add_argument("--json", action="store_true", help="machine-readable output")

@@ -18,35 +18,135 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .loader import expand_ports
-from .model import BBox, Contractor, Device, District, FiberLink, Inventory, Port, PortRef, Site, Township, Village
+from .model import (
+    BBox,
+    Contractor,
+    Device,
+    District,
+    FiberLink,
+    Inventory,
+    Port,
+    PortRef,
+    Site,
+    Township,
+    Village,
+)
 
 SEED = 20190820  # the day of the district's video-surveillance open day in the report
 
 CONTRACTORS = [
-    Contractor("zhongan", "河南中安安防工程有限公司", "Henan Zhongan Security Engineering Co., Ltd.", "0373-5000101"),
-    Contractor("tianwang", "新乡市天网电子技术有限公司", "Xinxiang Tianwang Electronics Co., Ltd.", "0373-5000202"),
-    Contractor("huaxin", "河南华信通信工程有限公司", "Henan Huaxin Communication Engineering Co., Ltd.", "0373-5000303"),
+    Contractor(
+        "zhongan", "河南中安安防工程有限公司", "Henan Zhongan Security Engineering Co., Ltd.", "0373-5000101"
+    ),
+    Contractor(
+        "tianwang", "新乡市天网电子技术有限公司", "Xinxiang Tianwang Electronics Co., Ltd.", "0373-5000202"
+    ),
+    Contractor(
+        "huaxin",
+        "河南华信通信工程有限公司",
+        "Henan Huaxin Communication Engineering Co., Ltd.",
+        "0373-5000303",
+    ),
 ]
 
 # id, name, name_en, area, contractor, centre (lat, lon), villages [(id, name)]
 TOWNSHIPS = [
-    ("baodong", "宝东街道", "Baodong Subdistrict", "urban", "zhongan", (35.395, 113.925), [
-        ("beizhan", "北站社区"), ("xinhua", "新华社区"), ("dongtonggu", "东同古村"), ("xitonggu", "西同古村"),
-        ("maozhuang", "毛庄村"), ("guocun", "郭村"), ("xiaodian", "小店村"), ("baoshan", "宝山社区")]),
-    ("baoxi", "宝西街道", "Baoxi Subdistrict", "urban", "zhongan", (35.392, 113.885), [
-        ("fengquan", "凤泉社区"), ("wenhua", "文化社区"), ("liuzhuang", "刘庄村"), ("wangcun", "王村"),
-        ("licun", "李村"), ("zhaocun", "赵村"), ("xifeng", "西凤村"), ("dahe", "大河社区")]),
-    ("genghuang", "耿黄镇", "Genghuang Town", "rural", "tianwang", (35.430, 113.950), [
-        ("gengzhuang", "耿庄村"), ("shangjie", "尚介村"), ("genghuang", "耿黄村"), ("nanjie", "南街村"),
-        ("beijie", "北街村"), ("dongma", "东马村"), ("xima", "西马村"), ("liushu", "柳树村"),
-        ("yangtun", "杨屯村"), ("luzhuang", "卢庄村"), ("gujun", "固军村")]),
-    ("dakuai", "大块镇", "Dakuai Town", "rural", "tianwang", (35.360, 113.975), [
-        ("dakuai", "大块村"), ("xiaokuai", "小块村"), ("donglubao", "东鲁堡村"), ("xilubao", "西鲁堡村"),
-        ("sunzhuang", "孙庄村"), ("qianjin", "前进村"), ("fengshou", "丰收村"), ("xinzhuang", "新庄村"),
-        ("mazhuang", "马庄村"), ("tianzhuang", "田庄村"), ("shizhuang", "石庄村")]),
-    ("luwangfen", "潞王坟乡", "Luwangfen Township", "rural", "huaxin", (35.460, 113.860), [
-        ("luwangfen", "潞王坟村"), ("huangtun", "黄屯村"), ("chenbao", "陈堡村"), ("kuaicunying", "块村营村"),
-        ("dachi", "大池村"), ("xiaochi", "小池村"), ("shanzhuang", "山庄村"), ("nancun", "南村")]),
+    (
+        "baodong",
+        "宝东街道",
+        "Baodong Subdistrict",
+        "urban",
+        "zhongan",
+        (35.395, 113.925),
+        [
+            ("beizhan", "北站社区"),
+            ("xinhua", "新华社区"),
+            ("dongtonggu", "东同古村"),
+            ("xitonggu", "西同古村"),
+            ("maozhuang", "毛庄村"),
+            ("guocun", "郭村"),
+            ("xiaodian", "小店村"),
+            ("baoshan", "宝山社区"),
+        ],
+    ),
+    (
+        "baoxi",
+        "宝西街道",
+        "Baoxi Subdistrict",
+        "urban",
+        "zhongan",
+        (35.392, 113.885),
+        [
+            ("fengquan", "凤泉社区"),
+            ("wenhua", "文化社区"),
+            ("liuzhuang", "刘庄村"),
+            ("wangcun", "王村"),
+            ("licun", "李村"),
+            ("zhaocun", "赵村"),
+            ("xifeng", "西凤村"),
+            ("dahe", "大河社区"),
+        ],
+    ),
+    (
+        "genghuang",
+        "耿黄镇",
+        "Genghuang Town",
+        "rural",
+        "tianwang",
+        (35.430, 113.950),
+        [
+            ("gengzhuang", "耿庄村"),
+            ("shangjie", "尚介村"),
+            ("genghuang", "耿黄村"),
+            ("nanjie", "南街村"),
+            ("beijie", "北街村"),
+            ("dongma", "东马村"),
+            ("xima", "西马村"),
+            ("liushu", "柳树村"),
+            ("yangtun", "杨屯村"),
+            ("luzhuang", "卢庄村"),
+            ("gujun", "固军村"),
+        ],
+    ),
+    (
+        "dakuai",
+        "大块镇",
+        "Dakuai Town",
+        "rural",
+        "tianwang",
+        (35.360, 113.975),
+        [
+            ("dakuai", "大块村"),
+            ("xiaokuai", "小块村"),
+            ("donglubao", "东鲁堡村"),
+            ("xilubao", "西鲁堡村"),
+            ("sunzhuang", "孙庄村"),
+            ("qianjin", "前进村"),
+            ("fengshou", "丰收村"),
+            ("xinzhuang", "新庄村"),
+            ("mazhuang", "马庄村"),
+            ("tianzhuang", "田庄村"),
+            ("shizhuang", "石庄村"),
+        ],
+    ),
+    (
+        "luwangfen",
+        "潞王坟乡",
+        "Luwangfen Township",
+        "rural",
+        "huaxin",
+        (35.460, 113.860),
+        [
+            ("luwangfen", "潞王坟村"),
+            ("huangtun", "黄屯村"),
+            ("chenbao", "陈堡村"),
+            ("kuaicunying", "块村营村"),
+            ("dachi", "大池村"),
+            ("xiaochi", "小池村"),
+            ("shanzhuang", "山庄村"),
+            ("nancun", "南村"),
+        ],
+    ),
 ]
 BBOX = BBox(south=35.30, north=35.52, west=113.78, east=114.04)
 DISTRICT_CENTRE = (35.382, 113.905)
@@ -56,9 +156,34 @@ SHARP_EYES_SPECIAL = ["ptz_dome"] * 60 + ["face_recognition"] * 5 + ["high_altit
 DISTRICT_FUNDED = 1640
 CITY_PHASE3 = {"baodong": 250, "baoxi": 250, "genghuang": 40, "dakuai": 30, "luwangfen": 30}
 
-SPOTS = ["村委会门口", "东路口", "西路口", "南街", "北街", "学校门口", "卫生室", "文化广场", "桥头", "十字路口",
-         "集市", "加油站", "幼儿园", "大桥", "村东头", "村西头", "水塔", "养殖场", "坑塘", "麦场"]
-ROLE_ZH = {"bullet": "枪机", "ptz_dome": "球机", "face_recognition": "人脸识别", "high_altitude_lookout": "高空瞭望"}
+SPOTS = [
+    "村委会门口",
+    "东路口",
+    "西路口",
+    "南街",
+    "北街",
+    "学校门口",
+    "卫生室",
+    "文化广场",
+    "桥头",
+    "十字路口",
+    "集市",
+    "加油站",
+    "幼儿园",
+    "大桥",
+    "村东头",
+    "村西头",
+    "水塔",
+    "养殖场",
+    "坑塘",
+    "麦场",
+]
+ROLE_ZH = {
+    "bullet": "枪机",
+    "ptz_dome": "球机",
+    "face_recognition": "人脸识别",
+    "high_altitude_lookout": "高空瞭望",
+}
 
 # vendor, role → (model, expected firmware, main-stream kbit/s)
 CAMERA_MODELS = {
@@ -71,31 +196,65 @@ CAMERA_MODELS = {
     ("uniview", "bullet"): ("IPC2124LB-SF40KM-G", "GIPC-B6202.5.38.221018", 4096),
     ("uniview", "ptz_dome"): ("IPC6322SR-X22P-D", "DIPC-B1216.3.11.210519", 6144),
 }
-OUI = {"hikvision": "44:19:b6", "dahua": "3c:ef:8c", "uniview": "24:28:fd", "huawei": "28:6e:d4", "h3c": "3c:8c:40"}
+OUI = {
+    "hikvision": "44:19:b6",
+    "dahua": "3c:ef:8c",
+    "uniview": "24:28:fd",
+    "huawei": "28:6e:d4",
+    "h3c": "3c:8c:40",
+}
 SWITCH_MODELS = {
     # vendor, role → model, firmware, port specs, uplink port
-    ("huawei", "pole"): ("S5720-12TP-LI-AC", "V200R011C10SPC500",
-                         ["GigabitEthernet0/0/1-8", "GigabitEthernet0/0/9-12:fiber"], "GigabitEthernet0/0/9"),
-    ("h3c", "pole"): ("S5130S-10P-EI", "7.1.070 Release 6318P01",
-                      ["GigabitEthernet1/0/1-8", "GigabitEthernet1/0/9-10:fiber"], "GigabitEthernet1/0/9"),
-    ("huawei", "access"): ("S5720-28X-SI-AC", "V200R011C10SPC500",
-                           ["GigabitEthernet0/0/1-24", "XGigabitEthernet0/0/1-4:fiber"], "XGigabitEthernet0/0/1"),
-    ("h3c", "access"): ("S5130S-28S-EI", "7.1.070 Release 6318P01",
-                        ["GigabitEthernet1/0/1-24", "Ten-GigabitEthernet1/0/25-28:fiber"],
-                        "Ten-GigabitEthernet1/0/25"),
-    ("huawei", "aggregation"): ("S5731-S48S4X", "V200R019C10SPC500",
-                                ["GigabitEthernet0/0/1-48:fiber", "XGigabitEthernet0/0/1-4:fiber",
-                                 "GigabitEthernet1/0/1-4"],
-                                "XGigabitEthernet0/0/1"),
-    ("h3c", "aggregation"): ("S5560X-54S-EI", "7.1.070 Release 1311P01",
-                             ["GigabitEthernet1/0/1-48:fiber", "Ten-GigabitEthernet1/0/49-54:fiber",
-                              "GigabitEthernet2/0/1-4"],
-                             "Ten-GigabitEthernet1/0/49"),
-    ("huawei", "core"): ("S7706", "V200R019C10SPC800",
-                         ["XGigabitEthernet1/0/1-24:fiber", "GigabitEthernet2/0/1-24"], ""),
+    ("huawei", "pole"): (
+        "S5720-12TP-LI-AC",
+        "V200R011C10SPC500",
+        ["GigabitEthernet0/0/1-8", "GigabitEthernet0/0/9-12:fiber"],
+        "GigabitEthernet0/0/9",
+    ),
+    ("h3c", "pole"): (
+        "S5130S-10P-EI",
+        "7.1.070 Release 6318P01",
+        ["GigabitEthernet1/0/1-8", "GigabitEthernet1/0/9-10:fiber"],
+        "GigabitEthernet1/0/9",
+    ),
+    ("huawei", "access"): (
+        "S5720-28X-SI-AC",
+        "V200R011C10SPC500",
+        ["GigabitEthernet0/0/1-24", "XGigabitEthernet0/0/1-4:fiber"],
+        "XGigabitEthernet0/0/1",
+    ),
+    ("h3c", "access"): (
+        "S5130S-28S-EI",
+        "7.1.070 Release 6318P01",
+        ["GigabitEthernet1/0/1-24", "Ten-GigabitEthernet1/0/25-28:fiber"],
+        "Ten-GigabitEthernet1/0/25",
+    ),
+    ("huawei", "aggregation"): (
+        "S5731-S48S4X",
+        "V200R019C10SPC500",
+        ["GigabitEthernet0/0/1-48:fiber", "XGigabitEthernet0/0/1-4:fiber", "GigabitEthernet1/0/1-4"],
+        "XGigabitEthernet0/0/1",
+    ),
+    ("h3c", "aggregation"): (
+        "S5560X-54S-EI",
+        "7.1.070 Release 1311P01",
+        ["GigabitEthernet1/0/1-48:fiber", "Ten-GigabitEthernet1/0/49-54:fiber", "GigabitEthernet2/0/1-4"],
+        "Ten-GigabitEthernet1/0/49",
+    ),
+    ("huawei", "core"): (
+        "S7706",
+        "V200R019C10SPC800",
+        ["XGigabitEthernet1/0/1-24:fiber", "GigabitEthernet2/0/1-24"],
+        "",
+    ),
 }
-SWITCH_VENDOR = {"baodong": "huawei", "baoxi": "huawei", "genghuang": "h3c", "dakuai": "huawei",
-                 "luwangfen": "h3c"}
+SWITCH_VENDOR = {
+    "baodong": "huawei",
+    "baoxi": "huawei",
+    "genghuang": "h3c",
+    "dakuai": "huawei",
+    "luwangfen": "h3c",
+}
 ACCESS_CAPACITY = 20  # cameras per 24-port access switch, leaving spares
 
 
@@ -129,8 +288,9 @@ class Builder:
     def __init__(self, spec: FleetSpec) -> None:
         self.rng = random.Random(SEED)
         self.spec = spec
-        self.inv = Inventory(District(spec.district_id, spec.district_name, spec.district_name_en,
-                                      "Asia/Shanghai", BBOX))
+        self.inv = Inventory(
+            District(spec.district_id, spec.district_name, spec.district_name_en, "Asia/Shanghai", BBOX)
+        )
         self.ip_switch = Addresses("127.16.0.1")
         self.ip_platform = Addresses("127.18.0.1")
         self.ip_camera = Addresses("127.20.0.1")
@@ -169,45 +329,97 @@ class Builder:
         self.inv.sites[sid] = site
         return site
 
-    def switch(self, sid: str, name: str, vendor: str, kind: str, role: str, site: Site,
-               uplink: PortRef | None) -> Device:
+    def switch(
+        self, sid: str, name: str, vendor: str, kind: str, role: str, site: Site, uplink: PortRef | None
+    ) -> Device:
         model, firmware, specs, _ = SWITCH_MODELS[(vendor, kind)]
         ports = tuple(p for spec in specs for p in expand_ports(spec))
-        dev = Device(id=sid, kind="switch", role=role, name=name, site=site.id, ip=self.ip_switch.take(),
-                     mac=self.mac(vendor, sid), vendor=vendor, model=model, serial=self.serial(vendor, model),
-                     firmware=firmware, auth="switches-v3" if vendor == "huawei" else "switches-v2c",
-                     uplink=uplink, ports=ports, township=site.township, village=site.village)
+        dev = Device(
+            id=sid,
+            kind="switch",
+            role=role,
+            name=name,
+            site=site.id,
+            ip=self.ip_switch.take(),
+            mac=self.mac(vendor, sid),
+            vendor=vendor,
+            model=model,
+            serial=self.serial(vendor, model),
+            firmware=firmware,
+            auth="switches-v3" if vendor == "huawei" else "switches-v2c",
+            uplink=uplink,
+            ports=ports,
+            township=site.township,
+            village=site.village,
+        )
         self.inv.devices[sid] = dev
         return dev
 
     def uplink_port(self, dev: Device) -> str:
-        kind = "pole" if dev.model in (SWITCH_MODELS[("huawei", "pole")][0], SWITCH_MODELS[("h3c", "pole")][0]) \
+        kind = (
+            "pole"
+            if dev.model in (SWITCH_MODELS[("huawei", "pole")][0], SWITCH_MODELS[("h3c", "pole")][0])
             else dev.role
+        )
         return SWITCH_MODELS[(dev.vendor, kind)][3]
 
     def link(self, child: Device, parent_port: PortRef, build: str, km: float) -> None:
         self.link_no += 1
         lid = f"fl-{child.township or 'core'}-{self.link_no:04d}"
-        length = max(80, int(km * 1000 * self.rng.uniform(1.15, 1.45)))  # fiber follows roads, not crow-flight
-        loss = round(length / 1000 * 0.35 + 2 * 0.5 + 0.3 * self.rng.randint(1, 4), 1)  # fiber + connectors + splices
+        length = max(
+            80, int(km * 1000 * self.rng.uniform(1.15, 1.45))
+        )  # fiber follows roads, not crow-flight
+        loss = round(
+            length / 1000 * 0.35 + 2 * 0.5 + 0.3 * self.rng.randint(1, 4), 1
+        )  # fiber + connectors + splices
         self.inv.links[lid] = FiberLink(
-            id=lid, a=PortRef(child.id, self.uplink_port(child)), b=parent_port, length_m=length,
-            cores=4 if build == "sharp_eyes" else 6, budget_db=loss,
-            rx_min_dbm=-20.0 if child.role != "aggregation" else -14.0, build=build, township=child.township,
+            id=lid,
+            a=PortRef(child.id, self.uplink_port(child)),
+            b=parent_port,
+            length_m=length,
+            cores=4 if build == "sharp_eyes" else 6,
+            budget_db=loss,
+            rx_min_dbm=-20.0 if child.role != "aggregation" else -14.0,
+            build=build,
+            township=child.township,
         )
 
-    def camera(self, cid: str, role: str, vendor: str, funding: str, site: Site, uplink: PortRef,
-               installed: dt.date, spot: str) -> Device:
+    def camera(
+        self,
+        cid: str,
+        role: str,
+        vendor: str,
+        funding: str,
+        site: Site,
+        uplink: PortRef,
+        installed: dt.date,
+        spot: str,
+    ) -> Device:
         model, firmware, kbps = CAMERA_MODELS.get((vendor, role)) or CAMERA_MODELS[("hikvision", role)]
         if (vendor, role) not in CAMERA_MODELS:
             vendor = "hikvision"
         dev = Device(
-            id=cid, kind="camera", role=role, name=f"{spot}{ROLE_ZH[role]}", site=site.id, ip=self.ip_camera.take(),
-            mac=self.mac(vendor, cid), vendor=vendor, model=model, serial=self.serial(vendor, model),
-            firmware=firmware, funding=funding, installed=installed,
-            auth="cams-v3" if funding == "sharp_eyes" else "cams-legacy", uplink=uplink, bitrate_kbps=kbps,
-            township=site.township, village=site.village,
-            tags=("key_area",) if role in ("face_recognition", "high_altitude_lookout") or "学校" in spot else (),
+            id=cid,
+            kind="camera",
+            role=role,
+            name=f"{spot}{ROLE_ZH[role]}",
+            site=site.id,
+            ip=self.ip_camera.take(),
+            mac=self.mac(vendor, cid),
+            vendor=vendor,
+            model=model,
+            serial=self.serial(vendor, model),
+            firmware=firmware,
+            funding=funding,
+            installed=installed,
+            auth="cams-v3" if funding == "sharp_eyes" else "cams-legacy",
+            uplink=uplink,
+            bitrate_kbps=kbps,
+            township=site.township,
+            village=site.village,
+            tags=("key_area",)
+            if role in ("face_recognition", "high_altitude_lookout") or "学校" in spot
+            else (),
         )
         self.inv.devices[cid] = dev
         return dev
@@ -220,28 +432,57 @@ class Builder:
     def build(self) -> Inventory:
         for c in CONTRACTORS:
             self.inv.contractors[c.id] = c
-        centre = self.site("district-centre", f"{self.spec.district_name}视频监控中心", *DISTRICT_CENTRE, "", "")
-        core = self.switch("core-1", f"{self.spec.district_name}视频专网核心交换机", "huawei", "core", "core",
-                           centre, None)
+        centre = self.site(
+            "district-centre", f"{self.spec.district_name}视频监控中心", *DISTRICT_CENTRE, "", ""
+        )
+        core = self.switch(
+            "core-1", f"{self.spec.district_name}视频专网核心交换机", "huawei", "core", "core", centre, None
+        )
         if self.spec.synthetic_townships:  # a prefecture core: one 48-port line card per 12 townships
             cards = self.spec.synthetic_townships // 12 + 1
-            core.ports = (*(Port(f"XGigabitEthernet{c}/0/{i}", "fiber") for c in range(1, cards + 1)
-                            for i in range(1, 49)), *(p for p in core.ports if p.media == "copper"))
+            core.ports = (
+                *(
+                    Port(f"XGigabitEthernet{c}/0/{i}", "fiber")
+                    for c in range(1, cards + 1)
+                    for i in range(1, 49)
+                ),
+                *(p for p in core.ports if p.media == "copper"),
+            )
         core_ports = iter(p for p in core.ports if p.media == "fiber")
         copper = iter(p for p in core.ports if p.media == "copper")
-        for kind, role, name in (("platform", "district", "区级视频监控平台"), ("nvr", "recording", "区级存储")):
-            self._server(f"{kind}-district", kind, role, f"{self.spec.district_name}{name}", centre,
-                         PortRef(core.id, next(copper).name))
+        for kind, role, name in (
+            ("platform", "district", "区级视频监控平台"),
+            ("nvr", "recording", "区级存储"),
+        ):
+            self._server(
+                f"{kind}-district",
+                kind,
+                role,
+                f"{self.spec.district_name}{name}",
+                centre,
+                PortRef(core.id, next(copper).name),
+            )
         for t in self.townships():
             self.township(t, core, core_ports)
         return self.inv
 
     def _server(self, sid: str, kind: str, role: str, name: str, site: Site, uplink: PortRef) -> Device:
-        dev = Device(id=sid, kind=kind, role=role, name=name, site=site.id, ip=self.ip_platform.take(),
-                     mac=self.mac("huawei", sid), vendor="huawei" if kind == "platform" else "hikvision",
-                     model="FusionServer 2288H V5" if kind == "platform" else "DS-96256N-I24",
-                     serial=self.serial("huawei", sid), auth="platforms", uplink=uplink,
-                     township=site.township, village=site.village)
+        dev = Device(
+            id=sid,
+            kind=kind,
+            role=role,
+            name=name,
+            site=site.id,
+            ip=self.ip_platform.take(),
+            mac=self.mac("huawei", sid),
+            vendor="huawei" if kind == "platform" else "hikvision",
+            model="FusionServer 2288H V5" if kind == "platform" else "DS-96256N-I24",
+            serial=self.serial("huawei", sid),
+            auth="platforms",
+            uplink=uplink,
+            township=site.township,
+            village=site.village,
+        )
         self.inv.devices[sid] = dev
         return dev
 
@@ -254,8 +495,15 @@ class Builder:
             r = 0.03 + 0.07 * (i % 7) / 7
             centre = (35.41 + r * math.sin(angle), 113.91 + r * math.cos(angle) * 1.2)
             villages = [(f"v{j:02d}", f"第{j + 1}村") for j in range(self.spec.villages_per_township)]
-            yield (f"t{i:03d}", f"第{i + 1}乡镇", f"Township {i + 1}", "rural" if i % 3 else "urban",
-                   CONTRACTORS[i % 3].id, centre, villages)
+            yield (
+                f"t{i:03d}",
+                f"第{i + 1}乡镇",
+                f"Township {i + 1}",
+                "rural" if i % 3 else "urban",
+                CONTRACTORS[i % 3].id,
+                centre,
+                villages,
+            )
 
     def village_plan(self, townships: list[tuple]) -> dict[str, tuple[int, int]]:
         """village id → (sharp eyes cameras, other district-funded cameras)."""
@@ -297,15 +545,25 @@ class Builder:
                         if p.name != self.uplink_port(aggs[-1]):
                             return PortRef(aggs[-1].id, p.name)
                 n = len(aggs) + 1
-                agg = self.switch(f"agg-{tid}-{n}", f"{name}汇聚交换机{n}", vendor, "aggregation", "aggregation",
-                                  tsite, PortRef(core.id, next(core_ports).name))
+                agg = self.switch(
+                    f"agg-{tid}-{n}",
+                    f"{name}汇聚交换机{n}",
+                    vendor,
+                    "aggregation",
+                    "aggregation",
+                    tsite,
+                    PortRef(core.id, next(core_ports).name),
+                )
                 self.link(agg, agg.uplink, "backbone", math.dist((clat, clon), DISTRICT_CENTRE) * 100)  # type: ignore[arg-type]
                 aggs.append(agg)
                 agg_ports.append(iter([p for p in agg.ports if p.media == "fiber"]))
 
         agg_port()  # creates the first aggregation switch; its first fiber port stays spare
         agg_copper = iter([PortRef(aggs[0].id, p.name) for p in aggs[0].ports if p.media == "copper"])
-        for kind, role, sname in (("platform", "township", "乡级视频监控平台"), ("nvr", "recording", "乡级存储")):
+        for kind, role, sname in (
+            ("platform", "township", "乡级视频监控平台"),
+            ("nvr", "recording", "乡级存储"),
+        ):
             self._server(f"{kind}-{tid}", kind, role, f"{name}{sname}", tsite, next(agg_copper))
 
         city_left = CITY_PHASE3.get(tid, 0) if not self.spec.synthetic_townships else 0
@@ -322,15 +580,31 @@ class Builder:
                 city_left -= city
             self.village(vid, vname, tid, (vlat, vlon), sharp, legacy, city, vendor, agg_port)
 
-    def village(self, vid: str, vname: str, tid: str, centre: tuple[float, float], sharp: int, legacy: int,
-                city: int, vendor: str, agg_port) -> None:  # type: ignore[no-untyped-def]
+    def village(
+        self,
+        vid: str,
+        vname: str,
+        tid: str,
+        centre: tuple[float, float],
+        sharp: int,
+        legacy: int,
+        city: int,
+        vendor: str,
+        agg_port,
+    ) -> None:  # type: ignore[no-untyped-def]
         vlat, vlon = centre
         rng = self.rng
 
         def spot_site(n: int) -> tuple[Site, str]:
             spot = SPOTS[n % len(SPOTS)] + (f"{n // len(SPOTS) + 1}号" if n >= len(SPOTS) else "")
-            s = self.site(f"{vid}-s{n + 1:03d}", f"{vname}{spot}", vlat + rng.uniform(-0.006, 0.006),
-                          vlon + rng.uniform(-0.007, 0.007), tid, vid)
+            s = self.site(
+                f"{vid}-s{n + 1:03d}",
+                f"{vname}{spot}",
+                vlat + rng.uniform(-0.006, 0.006),
+                vlon + rng.uniform(-0.007, 0.007),
+                tid,
+                vid,
+            )
             return s, f"{vname}{spot}"
 
         spot_no = 0
@@ -351,8 +625,15 @@ class Builder:
         for _ in bullets:
             site, spot = spot_site(spot_no)
             spot_no += 1
-            sw = self.switch(f"sw-{vid}-p{len(poles) + 1:02d}", f"{spot}立杆交换机", vendor, "pole", "access",
-                             site, agg_port())
+            sw = self.switch(
+                f"sw-{vid}-p{len(poles) + 1:02d}",
+                f"{spot}立杆交换机",
+                vendor,
+                "pole",
+                "access",
+                site,
+                agg_port(),
+            )
             self.link(sw, sw.uplink, "sharp_eyes", rng.uniform(0.4, 2.5))  # type: ignore[arg-type]
             ports = iter([p for p in sw.ports if p.media == "copper"])
             poles.append((sw, ports, spot))
@@ -360,8 +641,16 @@ class Builder:
         for i, role in enumerate(roles):
             sw, ports, spot = poles[i % len(poles)]
             site = self.inv.sites[sw.site]
-            self.camera(next_cam_id(), role, "hikvision", "sharp_eyes", site, PortRef(sw.id, next(ports).name),
-                        self.date(*installed_window), spot)
+            self.camera(
+                next_cam_id(),
+                role,
+                "hikvision",
+                "sharp_eyes",
+                site,
+                PortRef(sw.id, next(ports).name),
+                self.date(*installed_window),
+                spot,
+            )
 
         # Earlier district-funded cameras and city phase-3 cameras on village access switches.
         for funding, count, cam_vendors, window in (
@@ -371,7 +660,7 @@ class Builder:
             if not count:
                 continue
             sw_ports: Iterator[Port] = iter(())
-            sw = None
+            acc: Device | None = None
             used = ACCESS_CAPACITY
             tag = "c" if funding == "city_phase3" else "a"
             for i in range(count):
@@ -380,20 +669,29 @@ class Builder:
                     site, spot = spot_site(spot_no)
                     spot_no += 1
                     label = "城市三期接入交换机" if tag == "c" else "村级接入交换机"
-                    sw = self.switch(f"sw-{vid}-{tag}{n}", f"{vname}{label}{n}", vendor, "access", "access", site,
-                                     agg_port())
-                    self.link(sw, sw.uplink, "city_phase3" if tag == "c" else "district",  # type: ignore[arg-type]
-                              rng.uniform(0.5, 3.0))
-                    sw_ports = iter([p for p in sw.ports if p.media == "copper"])
+                    up = agg_port()
+                    acc = self.switch(
+                        f"sw-{vid}-{tag}{n}", f"{vname}{label}{n}", vendor, "access", "access", site, up
+                    )
+                    self.link(acc, up, "city_phase3" if tag == "c" else "district", rng.uniform(0.5, 3.0))
+                    sw_ports = iter([p for p in acc.ports if p.media == "copper"])
                     used = 0
                 if i % 2 == 0:
                     site, spot = spot_site(spot_no)
                     spot_no += 1
                 role = "ptz_dome" if i % 9 == 4 else "bullet"
                 cam_vendor = cam_vendors[i % 3 == 2]
-                assert sw is not None
-                self.camera(next_cam_id(), role, cam_vendor, funding, site, PortRef(sw.id, next(sw_ports).name),
-                            self.date(*window), spot)
+                assert acc is not None
+                self.camera(
+                    next_cam_id(),
+                    role,
+                    cam_vendor,
+                    funding,
+                    site,
+                    PortRef(acc.id, next(sw_ports).name),
+                    self.date(*window),
+                    spot,
+                )
                 used += 1
 
 
@@ -417,6 +715,11 @@ def scaled_spec(devices: int) -> FleetSpec:
     per_township = 10
     # ~45 cameras + ~11 switches per village
     villages = max(1, round(devices / (per_village + 11)))
-    return FleetSpec(district_id="prefecture", district_name="示例地级市", district_name_en="Sample Prefecture",
-                     synthetic_townships=max(1, villages // per_township),
-                     villages_per_township=per_township, cameras_per_village=per_village)
+    return FleetSpec(
+        district_id="prefecture",
+        district_name="示例地级市",
+        district_name_en="Sample Prefecture",
+        synthetic_townships=max(1, villages // per_township),
+        villages_per_township=per_township,
+        cameras_per_village=per_village,
+    )

@@ -177,9 +177,9 @@ class _FileLoader:
             f = MappingReader(self.path, node, "fiber link", self.problems)
             lid = f.scalar("id", to_id)
             f.obj = f"fiber link {lid}"
-            f.reject_unknown({"id", "a", "b", "length_m", "cores", "budget_db", "rx_min_dbm", "status", "build",
-                              "contractor"})
-            ends = []
+            f.reject_unknown({"id", "a", "b", "length_m", "cores", "budget_db", "rx_min_dbm", "status",
+                              "build", "contractor"})
+            ends: list[PortRef | None] = []
             for key in ("a", "b"):
                 e = f.mapping(key, f.obj, required=True)
                 if e is None:

@@ -110,7 +110,8 @@ def info_metrics(inv: Inventory) -> str:
             bitrates.append(f'sharpeyes_camera_expected_bitrate_bytes_per_second{{device="{_esc(dev.id)}"}} '
                             f"{dev.bitrate_kbps * 125}")
     out += [
-        "# HELP sharpeyes_camera_expected_bitrate_bytes_per_second Configured main-stream bitrate in the inventory.",
+        "# HELP sharpeyes_camera_expected_bitrate_bytes_per_second"
+        " Configured main-stream bitrate in the inventory.",
         "# TYPE sharpeyes_camera_expected_bitrate_bytes_per_second gauge",
         *bitrates,
         "# HELP sharpeyes_fiber_link_info Inventory record of an active fiber link (value 1).",
@@ -128,7 +129,8 @@ def info_metrics(inv: Inventory) -> str:
             "contractor": contractor, "area": township.area if township else "urban", "build": link.build,
         }
         out.append(f"sharpeyes_fiber_link_info{{{_labels(labels)}}} 1")
-        thresholds.append(f'sharpeyes_fiber_link_rx_min_dbm{{fiber_link="{_esc(link.id)}"}} {link.rx_min_dbm}')
+        thresholds.append(
+            f'sharpeyes_fiber_link_rx_min_dbm{{fiber_link="{_esc(link.id)}"}} {link.rx_min_dbm}')
     out += [
         "# HELP sharpeyes_fiber_link_rx_min_dbm Receive power alarm threshold of the link in dBm.",
         "# TYPE sharpeyes_fiber_link_rx_min_dbm gauge",

@@ -70,22 +70,76 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "townships": ("id", "name", "name_en", "area", "contractor", "platform"),
     "villages": ("id", "name", "name_en", "township", "contractor"),
     "sites": ("id", "name", "lon", "lat", "township", "village"),
-    "devices": ("township", "village", "site", "site_name", "lon", "lat", "id", "name", "kind", "role", "ip",
-                "mac", "vendor", "model", "serial", "firmware", "funding", "installed", "status", "contractor",
-                "auth", "uplink_switch", "uplink_port", "bitrate_kbps", "rtsp_port", "onvif_port", "ports",
-                "tags"),
-    "links": ("id", "township", "a_switch", "a_port", "b_switch", "b_port", "length_m", "cores", "budget_db",
-              "rx_min_dbm", "status", "build", "contractor"),
+    "devices": (
+        "township",
+        "village",
+        "site",
+        "site_name",
+        "lon",
+        "lat",
+        "id",
+        "name",
+        "kind",
+        "role",
+        "ip",
+        "mac",
+        "vendor",
+        "model",
+        "serial",
+        "firmware",
+        "funding",
+        "installed",
+        "status",
+        "contractor",
+        "auth",
+        "uplink_switch",
+        "uplink_port",
+        "bitrate_kbps",
+        "rtsp_port",
+        "onvif_port",
+        "ports",
+        "tags",
+    ),
+    "links": (
+        "id",
+        "township",
+        "a_switch",
+        "a_port",
+        "b_switch",
+        "b_port",
+        "length_m",
+        "cores",
+        "budget_db",
+        "rx_min_dbm",
+        "status",
+        "build",
+        "contractor",
+    ),
 }
 SHEET_KINDS = tuple(FIELDS)  # also the import order: contractors before townships before devices …
-VALUE_FIELDS = {"kind": KINDS, "role": tuple(r for rs in ROLES.values() for r in rs), "funding": FUNDING,
-                "status": STATUSES, "area": AREAS, "vendor": (), "build": ()}  # () = free text
-OBJ = {"district": "district", "contractors": "contractor", "townships": "township", "villages": "village",
-       "sites": "site", "devices": "device", "links": "fiber link"}
+VALUE_FIELDS = {
+    "kind": KINDS,
+    "role": tuple(r for rs in ROLES.values() for r in rs),
+    "funding": FUNDING,
+    "status": STATUSES,
+    "area": AREAS,
+    "vendor": (),
+    "build": (),
+}  # () = free text
+OBJ = {
+    "district": "district",
+    "contractors": "contractor",
+    "townships": "township",
+    "villages": "village",
+    "sites": "site",
+    "devices": "device",
+    "links": "fiber link",
+}
 _SPLIT = re.compile(r"[,，;；\s]+")
 
 
 # --- the mapping file ---------------------------------------------------------------------------
+
 
 @dataclass
 class SheetMap:
@@ -147,8 +201,10 @@ def load_mapping(path: str | Path) -> Mapping:
                     if code:
                         table[label] = code
     if problems:
-        raise UserError(f"{path}: invalid column mapping",
-                        [str(p) for p in sorted(problems, key=lambda p: (p.line, p.obj, p.field))])
+        raise UserError(
+            f"{path}: invalid column mapping",
+            [str(p) for p in sorted(problems, key=lambda p: (p.line, p.obj, p.field))],
+        )
     return mapping
 
 
@@ -167,6 +223,7 @@ def _sheet_map(kind: str, s: MappingReader) -> SheetMap:
 
 
 # --- reading sheets -----------------------------------------------------------------------------
+
 
 @dataclass
 class Table:
@@ -214,7 +271,9 @@ def read_xlsx(path: Path, mapping: Mapping) -> dict[str, Table]:
         for kind, sm in mapping.sheets.items():
             if sm.sheet in book.sheetnames:
                 ws = book[sm.sheet]
-                tables[kind] = _table(f"{path.name}[{sm.sheet}]", ws.iter_rows(values_only=True), sm.header_row)
+                tables[kind] = _table(
+                    f"{path.name}[{sm.sheet}]", ws.iter_rows(values_only=True), sm.header_row
+                )
     finally:
         book.close()
     if not tables:
@@ -261,6 +320,7 @@ def read_tables(path: Path, mapping: Mapping) -> dict[str, Table]:
 
 
 # --- rows → model -------------------------------------------------------------------------------
+
 
 @dataclass
 class Row:
@@ -310,7 +370,9 @@ def _rows(table: Table, sm: SheetMap, mapping: Mapping, report: list[str]) -> It
         index.setdefault(fld, (col, header))
     if "id" not in index and sm.kind != "district":
         n = len(table.rows)
-        raise UserError(f"{table.where}: no {sm.header('id')} column (id): none of its {n} rows can be imported")
+        raise UserError(
+            f"{table.where}: no {sm.header('id')} column (id): none of its {n} rows can be imported"
+        )
     headers = {fld: h for fld, (_, h) in index.items()}
     for number, texts in table.rows:
         cells = {}
@@ -359,8 +421,11 @@ class Importer:
         v = self.inv.villages.get(text)
         if v is not None and (not township or v.township == township):
             return text
-        found = [v.id for v in self.inv.villages.values()
-                 if v.name == text and (not township or v.township == township)]
+        found = [
+            v.id
+            for v in self.inv.villages.values()
+            if v.name == text and (not township or v.township == township)
+        ]
         if len(found) == 1:
             return found[0]
         if found:
@@ -433,8 +498,17 @@ class Importer:
             r.need("area", "township")
             r.need("contractor", "township")
             t = Township(tid, "", "", "rural", "")
-        self._set(t, r, {"name": to_str, "name_en": to_str, "area": one_of(*AREAS), "contractor": self.contractor,
-                         "platform": to_id})
+        self._set(
+            t,
+            r,
+            {
+                "name": to_str,
+                "name_en": to_str,
+                "area": one_of(*AREAS),
+                "contractor": self.contractor,
+                "platform": to_id,
+            },
+        )
         if not r.errors:
             self.inv.townships.setdefault(tid, t)
 
@@ -446,7 +520,9 @@ class Importer:
             r.need("township", "village")
             v = Village(vid, "", "", township or "")
         elif township and township != v.township:
-            r.errors.append(f"{r.name('township')}: village {vid} is in township {v.township}, not {township}")
+            r.errors.append(
+                f"{r.name('township')}: village {vid} is in township {v.township}, not {township}"
+            )
         self._set(v, r, {"name": to_str, "name_en": to_str, "contractor": self.contractor})
         if not r.errors:
             self.inv.villages.setdefault(vid, v)
@@ -467,10 +543,9 @@ class Importer:
             if r.errors:
                 return None
             site = Site(sid, name, lat, lon, township, village)
-        elif r.has("township") or r.has("village"):
-            if (township, village) != (site.township, site.village):
-                where = "/".join(x for x in (site.township, site.village) if x) or "the district centre"
-                r.errors.append(f"site {sid} is in {where}, not {'/'.join(x for x in (township, village) if x)}")
+        elif (r.has("township") or r.has("village")) and (township, village) != (site.township, site.village):
+            where = "/".join(x for x in (site.township, site.village) if x) or "the district centre"
+            r.errors.append(f"site {sid} is in {where}, not {'/'.join(x for x in (township, village) if x)}")
         values = (name or site.name, site.lat if lat is None else lat, site.lon if lon is None else lon)
         earlier = self.site_rows.get(sid)
         if earlier is not None and earlier[1] != values:
@@ -491,13 +566,29 @@ class Importer:
             for fld in ("kind", "role", "name", "ip", "site"):
                 r.need(fld, "device")
         kind = r.get("kind", one_of(*KINDS)) or (dev.kind if dev else None)
-        values = self._convert(r, {
-            "role": one_of(*ROLES[kind]) if kind in ROLES else to_str, "name": to_str, "ip": to_ipv4,
-            "mac": to_mac, "vendor": to_str, "model": to_str, "serial": to_str, "firmware": to_str,
-            "funding": one_of(*FUNDING), "installed": to_date, "status": one_of(*STATUSES),
-            "contractor": self.contractor, "auth": to_id, "bitrate_kbps": to_int, "rtsp_port": to_int,
-            "onvif_port": to_int, "ports": _ports, "tags": _tags,
-        })
+        values = self._convert(
+            r,
+            {
+                "role": one_of(*ROLES[kind]) if kind in ROLES else to_str,
+                "name": to_str,
+                "ip": to_ipv4,
+                "mac": to_mac,
+                "vendor": to_str,
+                "model": to_str,
+                "serial": to_str,
+                "firmware": to_str,
+                "funding": one_of(*FUNDING),
+                "installed": to_date,
+                "status": one_of(*STATUSES),
+                "contractor": self.contractor,
+                "auth": to_id,
+                "bitrate_kbps": to_int,
+                "rtsp_port": to_int,
+                "onvif_port": to_int,
+                "ports": _ports,
+                "tags": _tags,
+            },
+        )
         if r.has("uplink_switch") != r.has("uplink_port"):
             r.errors.append(f"{r.name('uplink_switch')} and {r.name('uplink_port')} go together")
         elif r.has("uplink_switch"):
@@ -525,9 +616,20 @@ class Importer:
                 r.need(fld, "fiber link")
             link = FiberLink(lid, PortRef("", ""), PortRef("", ""), 0, 2, 0.0)
         ends = {k: r.get(k, to_id) for k in ("a_switch", "b_switch") if r.has(k)}
-        self._set(link, r, {"length_m": to_int, "cores": to_int, "budget_db": to_float, "rx_min_dbm": to_float,
-                            "status": one_of(*STATUSES), "build": to_str, "contractor": self.contractor,
-                            "township": self.township})
+        self._set(
+            link,
+            r,
+            {
+                "length_m": to_int,
+                "cores": to_int,
+                "budget_db": to_float,
+                "rx_min_dbm": to_float,
+                "status": one_of(*STATUSES),
+                "build": to_str,
+                "contractor": self.contractor,
+                "township": self.township,
+            },
+        )
         if r.errors:
             return
         link.a = PortRef(ends.get("a_switch", link.a.switch), r.cells.get("a_port", link.a.port))
@@ -560,6 +662,7 @@ def merge_tables(inv: Inventory, tables: dict[str, Table], mapping: Mapping) -> 
 
 # --- export -------------------------------------------------------------------------------------
 
+
 def _export_values(inv: Inventory, kind: str, obj: Any, mapping: Mapping) -> dict[str, object]:
     """Field -> cell value (numbers stay numbers, codes become labels, ids of places become names)."""
     towns, villages, contractors = inv.townships, inv.villages, inv.contractors
@@ -572,48 +675,103 @@ def _export_values(inv: Inventory, kind: str, obj: Any, mapping: Mapping) -> dic
 
     if kind == "district":
         b = obj.bbox
-        return {"id": obj.id, "name": obj.name, "name_en": obj.name_en, "timezone": obj.timezone,
-                "south": b.south, "north": b.north, "west": b.west, "east": b.east}
+        return {
+            "id": obj.id,
+            "name": obj.name,
+            "name_en": obj.name_en,
+            "timezone": obj.timezone,
+            "south": b.south,
+            "north": b.north,
+            "west": b.west,
+            "east": b.east,
+        }
     if kind == "contractors":
         return {"id": obj.id, "name": obj.name, "name_en": obj.name_en, "phone": obj.phone}
     if kind == "townships":
-        return {"id": obj.id, "name": obj.name, "name_en": obj.name_en, "area": mapping.label("area", obj.area),
-                "contractor": cname(obj.contractor), "platform": obj.platform}
+        return {
+            "id": obj.id,
+            "name": obj.name,
+            "name_en": obj.name_en,
+            "area": mapping.label("area", obj.area),
+            "contractor": cname(obj.contractor),
+            "platform": obj.platform,
+        }
     if kind == "villages":
-        return {"id": obj.id, "name": obj.name, "name_en": obj.name_en, "township": tname(obj.township),
-                "contractor": cname(obj.contractor)}
+        return {
+            "id": obj.id,
+            "name": obj.name,
+            "name_en": obj.name_en,
+            "township": tname(obj.township),
+            "contractor": cname(obj.contractor),
+        }
     if kind == "sites":
-        return {"id": obj.id, "name": obj.name, "lon": obj.lon, "lat": obj.lat, "township": tname(obj.township),
-                "village": villages[obj.village].name if obj.village in villages else obj.village}
+        return {
+            "id": obj.id,
+            "name": obj.name,
+            "lon": obj.lon,
+            "lat": obj.lat,
+            "township": tname(obj.township),
+            "village": villages[obj.village].name if obj.village in villages else obj.village,
+        }
     if kind == "links":
-        return {"id": obj.id, "township": tname(obj.township), "a_switch": obj.a.switch, "a_port": obj.a.port,
-                "b_switch": obj.b.switch, "b_port": obj.b.port, "length_m": obj.length_m, "cores": obj.cores,
-                "budget_db": obj.budget_db, "rx_min_dbm": obj.rx_min_dbm,
-                "status": mapping.label("status", obj.status), "build": mapping.label("build", obj.build),
-                "contractor": cname(obj.contractor)}
+        return {
+            "id": obj.id,
+            "township": tname(obj.township),
+            "a_switch": obj.a.switch,
+            "a_port": obj.a.port,
+            "b_switch": obj.b.switch,
+            "b_port": obj.b.port,
+            "length_m": obj.length_m,
+            "cores": obj.cores,
+            "budget_db": obj.budget_db,
+            "rx_min_dbm": obj.rx_min_dbm,
+            "status": mapping.label("status", obj.status),
+            "build": mapping.label("build", obj.build),
+            "contractor": cname(obj.contractor),
+        }
     dev: Device = obj
     site = inv.sites[dev.site]
     return {
-        "township": tname(dev.township), "village": villages[dev.village].name if dev.village in villages else "",
-        "site": dev.site, "site_name": site.name, "lon": site.lon, "lat": site.lat, "id": dev.id,
-        "name": dev.name, "kind": mapping.label("kind", dev.kind), "role": mapping.label("role", dev.role),
-        "ip": dev.ip, "mac": dev.mac, "vendor": mapping.label("vendor", dev.vendor), "model": dev.model,
-        "serial": dev.serial, "firmware": dev.firmware, "funding": mapping.label("funding", dev.funding),
-        "installed": dev.installed, "status": mapping.label("status", dev.status),
-        "contractor": cname(dev.contractor), "auth": dev.auth,
-        "uplink_switch": dev.uplink.switch if dev.uplink else "", "uplink_port": dev.uplink.port if dev.uplink else "",
+        "township": tname(dev.township),
+        "village": villages[dev.village].name if dev.village in villages else "",
+        "site": dev.site,
+        "site_name": site.name,
+        "lon": site.lon,
+        "lat": site.lat,
+        "id": dev.id,
+        "name": dev.name,
+        "kind": mapping.label("kind", dev.kind),
+        "role": mapping.label("role", dev.role),
+        "ip": dev.ip,
+        "mac": dev.mac,
+        "vendor": mapping.label("vendor", dev.vendor),
+        "model": dev.model,
+        "serial": dev.serial,
+        "firmware": dev.firmware,
+        "funding": mapping.label("funding", dev.funding),
+        "installed": dev.installed,
+        "status": mapping.label("status", dev.status),
+        "contractor": cname(dev.contractor),
+        "auth": dev.auth,
+        "uplink_switch": dev.uplink.switch if dev.uplink else "",
+        "uplink_port": dev.uplink.port if dev.uplink else "",
         "bitrate_kbps": dev.bitrate_kbps if dev.kind == "camera" else None,
         "rtsp_port": dev.rtsp_port if dev.kind == "camera" else None,
         "onvif_port": dev.onvif_port if dev.kind == "camera" else None,
-        "ports": ", ".join(compress_ports(dev.ports)), "tags": ", ".join(dev.tags),
+        "ports": ", ".join(compress_ports(dev.ports)),
+        "tags": ", ".join(dev.tags),
     }
 
 
 def export_sheets(inv: Inventory, mapping: Mapping) -> dict[str, tuple[list[str], list[list[object]]]]:
     """Sheet name -> (headers, rows) for every kind the mapping names."""
     objects: dict[str, Iterable[Any]] = {
-        "district": [inv.district], "contractors": inv.contractors.values(), "townships": inv.townships.values(),
-        "villages": inv.villages.values(), "sites": inv.sites.values(), "devices": inv.devices.values(),
+        "district": [inv.district],
+        "contractors": inv.contractors.values(),
+        "townships": inv.townships.values(),
+        "villages": inv.villages.values(),
+        "sites": inv.sites.values(),
+        "devices": inv.devices.values(),
         "links": inv.links.values(),
     }
     out = {}
@@ -650,7 +808,9 @@ def _csv_cell(v: object) -> str:
     return str(v)
 
 
-def write_csv(sheets: dict[str, tuple[list[str], list[list[object]]]], path: Path, mapping: Mapping) -> list[Path]:
+def write_csv(
+    sheets: dict[str, tuple[list[str], list[list[object]]]], path: Path, mapping: Mapping
+) -> list[Path]:
     paths = csv_paths(path, mapping)
     by_sheet = {mapping.sheets[k].sheet: p for k, p in paths.items()}
     written = []
@@ -664,7 +824,9 @@ def write_csv(sheets: dict[str, tuple[list[str], list[list[object]]]], path: Pat
     return sorted(written, key=lambda p: p != path)  # the devices file first
 
 
-def export_inventory(inv: Inventory, path: str | Path, fmt: str, mapping: Mapping | None = None) -> list[Path]:
+def export_inventory(
+    inv: Inventory, path: str | Path, fmt: str, mapping: Mapping | None = None
+) -> list[Path]:
     mapping = mapping or load_mapping(DEFAULT_MAPPING)
     path = Path(path)
     sheets = export_sheets(inv, mapping)
@@ -676,20 +838,29 @@ def export_inventory(inv: Inventory, path: str | Path, fmt: str, mapping: Mappin
 
 # --- import into a directory ----------------------------------------------------------------------
 
+
 def _base_inventory(directory: Path) -> Inventory:
     if (directory / "district.yaml").is_file():
         try:
             return load_inventory(directory)
         except InventoryError as exc:
-            raise UserError(f"{directory}: the inventory to import into is invalid; fix it first",
-                            [str(p) for p in exc.problems]) from None
+            raise UserError(
+                f"{directory}: the inventory to import into is invalid; fix it first",
+                [str(p) for p in exc.problems],
+            ) from None
     if directory.exists() and not directory.is_dir():
         raise UserError(f"{directory} is not a directory")
     return Inventory(District("", "", "", "Asia/Shanghai", BBox(0.0, 0.0, 0.0, 0.0)))
 
 
-_SECTIONS = {"device": "devices", "site": "sites", "fiber link": "links", "township": "townships",
-             "village": "villages", "contractor": "contractors"}
+_SECTIONS = {
+    "device": "devices",
+    "site": "sites",
+    "fiber link": "links",
+    "township": "townships",
+    "village": "villages",
+    "contractor": "contractors",
+}
 _REF = re.compile(r"\(([^()\s]+:\d+)\)")
 
 
@@ -711,9 +882,9 @@ def validate_merged(inv: Inventory, result: ImportResult) -> tuple[dict[str, str
     files = render_files(inv)
     with tempfile.TemporaryDirectory(prefix="sharpeyes-import-") as tmp:
         for rel, text in files.items():
-            p = Path(tmp) / rel
-            p.parent.mkdir(parents=True, exist_ok=True)
-            p.write_text(text, encoding="utf-8")
+            dest = Path(tmp) / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_text(text, encoding="utf-8")
         try:
             load_inventory(tmp)
             return files, []
@@ -736,8 +907,11 @@ def validate_merged(inv: Inventory, result: ImportResult) -> tuple[dict[str, str
     return files, lines
 
 
-def import_spreadsheet(path: str | Path, directory: str | Path, mapping: Mapping,
-                       ) -> tuple[Inventory, Inventory, ImportResult, dict[str, str], list[str]]:
+def import_spreadsheet(
+    path: str | Path,
+    directory: str | Path,
+    mapping: Mapping,
+) -> tuple[Inventory, Inventory, ImportResult, dict[str, str], list[str]]:
     """(old, merged, result, rendered files, validation problems); nothing is written."""
     directory = Path(directory)
     tables = read_tables(Path(path), mapping)
@@ -746,7 +920,9 @@ def import_spreadsheet(path: str | Path, directory: str | Path, mapping: Mapping
     result = merge_tables(new, tables, mapping)
     if not new.district.id:
         sheet = mapping.sheets["district"].sheet if "district" in mapping.sheets else "district"
-        raise UserError(f"{directory} has no district.yaml and {Path(path).name} has no {sheet} sheet to make one")
+        raise UserError(
+            f"{directory} has no district.yaml and {Path(path).name} has no {sheet} sheet to make one"
+        )
     files, problems = validate_merged(new, result)
     return old, new, result, files, problems
 
@@ -769,6 +945,7 @@ def write_files(files: dict[str, str], directory: Path) -> None:
 
 # --- CLI ----------------------------------------------------------------------------------------
 
+
 def cmd_export(args: argparse.Namespace) -> int:
     from .cli import _load
 
@@ -776,8 +953,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     mapping = load_mapping(args.mapping)
     fmt = args.format or ("csv" if args.out.lower().endswith(".csv") else "xlsx")
     paths = export_inventory(inv, args.out, fmt, mapping)
-    print(f"wrote {', '.join(map(str, paths))}: {len(inv.devices)} devices, {len(inv.links)} fiber links, "
-          f"{len(inv.sites)} sites")
+    print(
+        f"wrote {', '.join(map(str, paths))}: {len(inv.devices)} devices, {len(inv.links)} fiber links, "
+        f"{len(inv.sites)} sites"
+    )
     return 0
 
 
@@ -789,13 +968,15 @@ def cmd_import(args: argparse.Namespace) -> int:
     for note in result.notes:
         print(f"note: {note}")
     print(format_diff(diff_inventories(old, new)))
+    n = len(result.failed)
     if result.failed and not args.allow_partial:
-        raise UserError(f"{args.file}: {len(result.failed)} row{'s' if len(result.failed) != 1 else ''} cannot be imported; "
-                        "nothing written "
-                        "(--allow-partial imports the others)", result.failed)
+        raise UserError(
+            f"{args.file}: {n} row{'s' if n != 1 else ''} cannot be imported; nothing written "
+            "(--allow-partial imports the others)",
+            result.failed,
+        )
     if problems:
         raise UserError(f"{args.file}: the merged inventory is invalid; nothing written", problems)
-    n = len(result.failed)
     skipped = f", {n} row{'s' if n != 1 else ''} skipped" if n else ""
     if args.dry_run:
         for line in result.failed:
@@ -811,11 +992,16 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     sp = sub.add_parser("export", help="write the inventory as a contractors' spreadsheet (XLSX or CSV)")
-    sp.add_argument("--inventory", "-i", metavar="DIR",
-                    help="inventory directory (default: the embedded sample district)")
+    sp.add_argument(
+        "--inventory", "-i", metavar="DIR", help="inventory directory (default: the embedded sample district)"
+    )
     sp.add_argument("--format", choices=("xlsx", "csv"), help="default: from the --out suffix")
-    sp.add_argument("--out", required=True, metavar="FILE",
-                    help="the workbook, or the devices CSV (other sheets go beside it as <stem>-<sheet>.csv)")
+    sp.add_argument(
+        "--out",
+        required=True,
+        metavar="FILE",
+        help="the workbook, or the devices CSV (other sheets go beside it as <stem>-<sheet>.csv)",
+    )
     sp.add_argument("--mapping", default=str(DEFAULT_MAPPING), metavar="YAML", help="column mapping file")
     sp.set_defaults(fn=cmd_export)
     sp = sub.add_parser("import", help="merge a contractors' spreadsheet (XLSX or CSV) into an inventory")
@@ -823,6 +1009,9 @@ def register(sub: Any) -> None:
     sp.add_argument("--mapping", default=str(DEFAULT_MAPPING), metavar="YAML", help="column mapping file")
     sp.add_argument("--into", required=True, metavar="DIR", help="inventory directory to merge into")
     sp.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
-    sp.add_argument("--allow-partial", action="store_true",
-                    help="import the good rows even when some rows cannot be imported")
+    sp.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="import the good rows even when some rows cannot be imported",
+    )
     sp.set_defaults(fn=cmd_import)

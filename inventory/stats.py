@@ -27,7 +27,9 @@ def compute_stats(inv: Inventory) -> dict[str, Any]:
         "cameras": len(cams),
         "district_funded_cameras": len(district_funded),
         # the report truncates: 1640 / 46 = 35.65 → "村均 35.6"
-        "district_funded_per_village": math.floor(len(district_funded) * 10 / villages) / 10 if villages else 0.0,
+        "district_funded_per_village": math.floor(len(district_funded) * 10 / villages) / 10
+        if villages
+        else 0.0,
         "sharp_eyes_per_village_min": min(sharp_per_village.values(), default=0),
         "sharp_eyes_per_village_max": max(sharp_per_village.values(), default=0),
         "village_cameras_min": min(per_village.values(), default=0),
@@ -40,8 +42,12 @@ def compute_stats(inv: Inventory) -> dict[str, Any]:
         "by_role": dict(Counter(f"{d.kind}/{d.role}" for d in inv.devices.values())),
         "by_status": dict(Counter(d.status for d in inv.devices.values())),
         "by_contractor": dict(Counter(d.contractor for d in inv.devices.values())),
-        "cameras_by_township": {t.name: sum(1 for c in cams if c.township == t.id) for t in inv.townships.values()},
-        "cameras_by_village": {inv.villages[v].name: n for v, n in sorted(Counter(c.village for c in cams).items())},
+        "cameras_by_township": {
+            t.name: sum(1 for c in cams if c.township == t.id) for t in inv.townships.values()
+        },
+        "cameras_by_village": {
+            inv.villages[v].name: n for v, n in sorted(Counter(c.village for c in cams).items())
+        },
         "active_devices": sum(1 for _ in inv.active_devices()),
     }
 
@@ -55,10 +61,18 @@ def pad(text: str, width: int) -> str:
 def format_stats(inv: Inventory, by_village: bool = False) -> str:
     s = compute_stats(inv)
     names = {c.id: c.name for c in inv.contractors.values()}
-    role_zh = {"bullet": "枪机 fixed", "ptz_dome": "球机 PTZ dome", "face_recognition": "人脸识别 face recognition",
-               "high_altitude_lookout": "高空瞭望 high-altitude lookout"}
-    fund_zh = {"sharp_eyes": "雪亮工程 Sharp Eyes", "district": "区财政(早期) district (earlier builds)",
-               "city_phase3": "市三期 city phase 3", "other": "其他 other"}
+    role_zh = {
+        "bullet": "枪机 fixed",
+        "ptz_dome": "球机 PTZ dome",
+        "face_recognition": "人脸识别 face recognition",
+        "high_altitude_lookout": "高空瞭望 high-altitude lookout",
+    }
+    fund_zh = {
+        "sharp_eyes": "雪亮工程 Sharp Eyes",
+        "district": "区财政(早期) district (earlier builds)",
+        "city_phase3": "市三期 city phase 3",
+        "other": "其他 other",
+    }
     lines = [
         f"{s['district']} ({inv.district.name_en})",
         f"  {pad('乡镇平台 township platforms', 36)}{s['township_platforms']}",
@@ -71,8 +85,10 @@ def format_stats(inv: Inventory, by_village: bool = False) -> str:
     ]
     for fund, n in sorted(s["by_funding"].items()):
         lines.append(f"    {pad(fund_zh.get(fund, fund), 34)}{n}")
-    lines.append("  雪亮工程 Sharp Eyes build by role"
-                 f" (per village {s['sharp_eyes_per_village_min']}–{s['sharp_eyes_per_village_max']})")
+    lines.append(
+        "  雪亮工程 Sharp Eyes build by role"
+        f" (per village {s['sharp_eyes_per_village_min']}–{s['sharp_eyes_per_village_max']})"
+    )
     for role, n in sorted(s["sharp_eyes_by_role"].items(), key=lambda kv: -kv[1]):
         lines.append(f"    {pad(role_zh.get(role, role), 34)}{n}")
     lines.append(f"  {pad('光纤链路 fiber links', 36)}{s['fiber_links']}")

@@ -16,7 +16,8 @@ def validate_inventory(inv: Inventory, problems: Problems) -> None:
 def _places(inv: Inventory, p: Problems) -> None:
     b = inv.district.bbox
     if not (b.south < b.north and b.west < b.east):
-        p.add(inv.district.source, f"district {inv.district.id}", "bbox", "south/west must be below north/east")
+        p.add(inv.district.source, f"district {inv.district.id}", "bbox",
+              "south/west must be below north/east")
     for t in inv.townships.values():
         if t.contractor and t.contractor not in inv.contractors:
             p.add(t.source, f"township {t.id}", "contractor", f"unknown contractor {t.contractor!r}")
@@ -85,9 +86,8 @@ def _ports(inv: Inventory, p: Problems) -> None:
     uplinks: dict[tuple[str, str], Device] = {}
     for dev in inv.devices.values():
         if dev.uplink is None:
-            if dev.kind != "switch" or dev.role != "core":
-                if dev.active:
-                    p.add(dev.source, f"device {dev.id}", "uplink", "an active device needs an uplink")
+            if (dev.kind != "switch" or dev.role != "core") and dev.active:
+                p.add(dev.source, f"device {dev.id}", "uplink", "an active device needs an uplink")
             continue
         if dev.kind == "switch" and dev.role == "core":
             p.add(dev.source, f"device {dev.id}", "uplink", "a core switch has no uplink")

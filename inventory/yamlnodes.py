@@ -152,7 +152,7 @@ def one_of(*choices: str) -> Callable[[str], str]:
 class MappingReader:
     """Reads one YAML mapping against a field spec, reporting unknown/missing/invalid fields."""
 
-    __slots__ = ("file", "node", "obj", "problems", "_seen", "values", "lines")
+    __slots__ = ("_seen", "file", "lines", "node", "obj", "problems", "values")
 
     def __init__(self, file: str, node: yaml.Node, obj: str, problems: Problems) -> None:
         self.file = file

@@ -161,14 +161,14 @@ def load_exclusions(path: str | Path, tz: zoneinfo.ZoneInfo) -> list[Exclusion]:
     seen: set[str] = set()
     for node in root.seq("exclusions"):
         r = MappingReader(str(p), node, "exclusion", problems)
-        r.reject_unknown({"id", "kind", "start", "end", "devices", "villages", "townships", "all", "reason",
-                          "approver", "ref"})
         xid = r.scalar("id")
         if xid is not None:
             r.obj = f"exclusion {xid}"
             if xid in seen:
                 r.error("id", f"exclusion {xid!r} given twice")
             seen.add(xid)
+        r.reject_unknown({"id", "kind", "start", "end", "devices", "villages", "townships", "all", "reason",
+                          "approver", "ref"})
         kind = r.scalar("kind", _choice(EXCLUSION_KINDS), "maintenance")
         start, end = r.scalar("start", _time(tz)), r.scalar("end", _time(tz))
         if start is not None and end is not None and end <= start:

@@ -1,11 +1,11 @@
 """sharpeyes-sim: run the simulated district, inject and clear faults by hand.
 
-    sharpeyes-sim run --inventory DIR [--control 127.0.0.1:9180] [--scenario FILE] [--secrets FILE]
-                      [--township ID ...] [--snmp-port N --onvif-port N --rtsp-port N] [--no-firewall]
-    sharpeyes-sim fault add TYPE TARGET [--param k=v ...] [--duration 120s]
-    sharpeyes-sim fault clear ID | --all
-    sharpeyes-sim fault list
-    sharpeyes-sim fault types
+sharpeyes-sim run --inventory DIR [--control 127.0.0.1:9180] [--scenario FILE] [--secrets FILE]
+                  [--township ID ...] [--snmp-port N --onvif-port N --rtsp-port N] [--no-firewall]
+sharpeyes-sim fault add TYPE TARGET [--param k=v ...] [--duration 120s]
+sharpeyes-sim fault clear ID | --all
+sharpeyes-sim fault list
+sharpeyes-sim fault types
 """
 
 from __future__ import annotations
@@ -53,8 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--onvif-port", type=_port, help="one ONVIF port for all cameras (tests)")
     run.add_argument("--rtsp-port", type=_port, help="one RTSP port for all cameras (tests)")
     run.add_argument("--no-cameras", action="store_true", help="no ONVIF/RTSP servers (SNMP and ping only)")
-    run.add_argument("--no-firewall", action="store_true",
-                     help="no nftables: unreachable devices then only stop answering SNMP/ONVIF/RTSP")
+    run.add_argument(
+        "--no-firewall",
+        action="store_true",
+        help="no nftables: unreachable devices then only stop answering SNMP/ONVIF/RTSP",
+    )
     run.add_argument("--nft-table", default="sharpeyes_sim", help="nftables table name")
     run.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
     fault = sub.add_parser("fault", help="inject, clear and list faults (talks to the control API)")
@@ -75,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # ---------------------------------------------------------------- run
 
+
 def cmd_run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     return asyncio.run(_serve(args))
@@ -91,8 +95,10 @@ async def _serve(args: argparse.Namespace) -> int:
     try:
         inv = load_inventory(args.inventory)
     except InventoryError as exc:
-        raise UserError(f"inventory {args.inventory} is invalid ({len(getattr(exc, 'errors', []) or [1])} "
-                        "error(s)); run sharpeyes-inventory validate") from None
+        raise UserError(
+            f"inventory {args.inventory} is invalid ({len(getattr(exc, 'errors', []) or [1])} "
+            "error(s)); run sharpeyes-inventory validate"
+        ) from None
     except OSError as exc:
         raise UserError(f"cannot read inventory {args.inventory}: {exc.strerror}") from None
     unknown = sorted(set(args.township) - set(inv.townships))
@@ -102,9 +108,16 @@ async def _serve(args: argparse.Namespace) -> int:
         secrets = load_secrets(args.secrets)
     except SecretsError as exc:
         raise UserError(str(exc)) from None
-    opts = Options(snmp_port=args.snmp_port, onvif_port=args.onvif_port, rtsp_port=args.rtsp_port,
-                   control=args.control, firewall=not args.no_firewall, nft_table=args.nft_table,
-                   townships=tuple(args.township), cameras_servers=not args.no_cameras)
+    opts = Options(
+        snmp_port=args.snmp_port,
+        onvif_port=args.onvif_port,
+        rtsp_port=args.rtsp_port,
+        control=args.control,
+        firewall=not args.no_firewall,
+        nft_table=args.nft_table,
+        townships=tuple(args.township),
+        cameras_servers=not args.no_cameras,
+    )
     sim = Simulator(inv, secrets, opts)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -128,9 +141,12 @@ async def _serve(args: argparse.Namespace) -> int:
                 raise UserError(str(exc)) from None
             scenario_task = loop.create_task(run_scenario(steps, sim.engine))
         host, port = args.control
-        print(f"{PROG}: serving {len(sim.world.devices) if sim.world else 0} devices, started in "
-              f"{sim.started_s:.1f} s; control API http://{host}:{port}/api/ (Ctrl-C to stop)",
-              file=sys.stderr, flush=True)
+        print(
+            f"{PROG}: serving {len(sim.world.devices) if sim.world else 0} devices, started in "
+            f"{sim.started_s:.1f} s; control API http://{host}:{port}/api/ (Ctrl-C to stop)",
+            file=sys.stderr,
+            flush=True,
+        )
         await stop.wait()
     finally:
         if scenario_task is not None:
@@ -140,6 +156,7 @@ async def _serve(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------- fault (HTTP client of the control API)
+
 
 def _call(control: tuple[str, int], method: str, path: str, body: Any = None) -> Any:
     url = f"http://{control[0]}:{control[1]}{path}"
@@ -156,8 +173,9 @@ def _call(control: tuple[str, int], method: str, path: str, body: Any = None) ->
         raise UserError(str(detail)) from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise UserError(f"cannot reach the simulator's control API at {url}: {reason} "
-                        "(is `sharpeyes-sim run` running?)") from None
+        raise UserError(
+            f"cannot reach the simulator's control API at {url}: {reason} (is `sharpeyes-sim run` running?)"
+        ) from None
 
 
 def _params(pairs: list[str]) -> dict[str, Any]:
@@ -198,12 +216,18 @@ def cmd_fault(args: argparse.Namespace) -> int:
     elif args.action == "list":
         for f in _call(c, "GET", "/api/faults"):
             params = " ".join(f"{k}={v}" for k, v in f["params"].items())
-            until = "until cleared" if f["expires"] is None else f"{max(0, f['expires'] - __import__('time').time()):.0f}s left"
+            until = (
+                "until cleared"
+                if f["expires"] is None
+                else f"{max(0, f['expires'] - __import__('time').time()):.0f}s left"
+            )
             print(f"{f['id']}\t{f['type']}\t{f['target']}\t{params}\t{until}")
     else:
         for t in _call(c, "GET", "/api/fault-types"):
-            params = " ".join(f"{k}={v['default']}" if not v["required"] else f"{k}=<required>"
-                              for k, v in t["params"].items())
+            params = " ".join(
+                f"{k}={v['default']}" if not v["required"] else f"{k}=<required>"
+                for k, v in t["params"].items()
+            )
             print(f"{t['type']:<18} {t['target']:<12} {params:<28} {t['help']}")
     return 0
 
@@ -218,4 +242,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(None))

@@ -1,14 +1,14 @@
 """The control API (aiohttp, JSON) on 127.0.0.1:9180 by default.
 
-    GET    /api/health                 {"ready": true, "devices": n, "startup_s": …}
-    GET    /api/devices[?kind=&township=&state=dead|hung|lossy]   device summaries
-    GET    /api/devices/{id}           one device: state, reachability, ports (switches), model rate (cameras)
-    GET    /api/fault-types            every fault type with its target kind and parameters
-    GET    /api/faults                 active faults
-    POST   /api/faults                 {type, target, params?, duration?} -> 201 fault; 400 {"error", "field"}
-    DELETE /api/faults/{id}            clear one (404 if unknown)
-    DELETE /api/faults                 clear all
-    GET    /api/network                {"dead": [...], "hung": [...], "lossy": {...}} (device ids)
+GET    /api/health                 {"ready": true, "devices": n, "startup_s": …}
+GET    /api/devices[?kind=&township=&state=dead|hung|lossy]   device summaries
+GET    /api/devices/{id}           one device: state, reachability, ports (switches), model rate (cameras)
+GET    /api/fault-types            every fault type with its target kind and parameters
+GET    /api/faults                 active faults
+POST   /api/faults                 {type, target, params?, duration?} -> 201 fault; 400 {"error", "field"}
+DELETE /api/faults/{id}            clear one (404 if unknown)
+DELETE /api/faults                 clear all
+GET    /api/network                {"dead": [...], "hung": [...], "lossy": {...}} (device ids)
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ if TYPE_CHECKING:
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
-    return web.Response(text=json.dumps(data, ensure_ascii=False, indent=1), status=status,
-                        content_type="application/json")
+    return web.Response(
+        text=json.dumps(data, ensure_ascii=False, indent=1), status=status, content_type="application/json"
+    )
 
 
 def _error(status: int, message: str, field: str = "") -> web.Response:
@@ -41,12 +42,24 @@ def _error(status: int, message: str, field: str = "") -> web.Response:
 def device_summary(rt: DeviceRt) -> dict[str, Any]:
     st = rt.state
     world = rt.world
-    return {"id": rt.dev.id, "kind": rt.dev.kind, "ip": rt.dev.ip, "vendor": rt.dev.vendor,
-            "township": rt.dev.township, "village": rt.dev.village,
-            "reachable": rt.reachable, "powered": st.powered, "hung": st.hung,
-            "encoder_stalled": st.encoder_stalled, "credentials_broken": st.credentials_broken,
-            "clock_offset_s": st.clock_offset_s, "uptime_s": round(st.uptime_s(), 1),
-            "loss_percent": world.lossy.get(rt.dev.id, 0), "mac": st.mac, "serial": st.serial}
+    return {
+        "id": rt.dev.id,
+        "kind": rt.dev.kind,
+        "ip": rt.dev.ip,
+        "vendor": rt.dev.vendor,
+        "township": rt.dev.township,
+        "village": rt.dev.village,
+        "reachable": rt.reachable,
+        "powered": st.powered,
+        "hung": st.hung,
+        "encoder_stalled": st.encoder_stalled,
+        "credentials_broken": st.credentials_broken,
+        "clock_offset_s": st.clock_offset_s,
+        "uptime_s": round(st.uptime_s(), 1),
+        "loss_percent": world.lossy.get(rt.dev.id, 0),
+        "mac": st.mac,
+        "serial": st.serial,
+    }
 
 
 def device_detail(rt: DeviceRt) -> dict[str, Any]:
@@ -57,10 +70,21 @@ def device_detail(rt: DeviceRt) -> dict[str, Any]:
         out["sending_bytes_per_s"] = round(rt.eth_tx.rate(now), 1)
         out["attached"] = ":".join(rt.world.attach.get(rt.dev.id, ("", "")))
     if isinstance(rt, SwitchRt):
-        out["ports"] = [{"name": p.name, "if_index": p.if_index, "media": p.media, "up": p.up, "link": p.link,
-                         "rx_bytes": p.rx.value(now), "tx_bytes": p.tx.value(now),
-                         "rx_rate": round(p.rx.rate(now), 1), "tx_rate": round(p.tx.rate(now), 1),
-                         "rx_dbm": rt.world.rx_power_dbm(rt, p, now)} for p in rt.ports]
+        out["ports"] = [
+            {
+                "name": p.name,
+                "if_index": p.if_index,
+                "media": p.media,
+                "up": p.up,
+                "link": p.link,
+                "rx_bytes": p.rx.value(now),
+                "tx_bytes": p.tx.value(now),
+                "rx_rate": round(p.rx.rate(now), 1),
+                "tx_rate": round(p.tx.rate(now), 1),
+                "rx_dbm": rt.world.rx_power_dbm(rt, p, now),
+            }
+            for p in rt.ports
+        ]
     return out
 
 
@@ -69,17 +93,19 @@ class ControlApi:
         self.sim = sim
         self.runner: web.AppRunner | None = None
         app = web.Application()
-        app.add_routes([
-            web.get("/api/health", self.health),
-            web.get("/api/devices", self.devices),
-            web.get("/api/devices/{id}", self.device),
-            web.get("/api/fault-types", self.fault_types),
-            web.get("/api/faults", self.faults),
-            web.post("/api/faults", self.add_fault),
-            web.delete("/api/faults", self.clear_all),
-            web.delete("/api/faults/{id}", self.clear_fault),
-            web.get("/api/network", self.network),
-        ])
+        app.add_routes(
+            [
+                web.get("/api/health", self.health),
+                web.get("/api/devices", self.devices),
+                web.get("/api/devices/{id}", self.device),
+                web.get("/api/fault-types", self.fault_types),
+                web.get("/api/faults", self.faults),
+                web.post("/api/faults", self.add_fault),
+                web.delete("/api/faults", self.clear_all),
+                web.delete("/api/faults/{id}", self.clear_fault),
+                web.get("/api/network", self.network),
+            ]
+        )
         self.app = app
 
     async def start(self, host: str, port: int) -> None:
@@ -99,8 +125,13 @@ class ControlApi:
         return self.sim.world
 
     async def health(self, request: web.Request) -> web.Response:
-        return _json({"ready": self.sim.engine is not None, "devices": len(self.world.devices),
-                      "startup_s": round(self.sim.started_s, 2)})
+        return _json(
+            {
+                "ready": self.sim.engine is not None,
+                "devices": len(self.world.devices),
+                "startup_s": round(self.sim.started_s, 2),
+            }
+        )
 
     async def devices(self, request: web.Request) -> web.Response:
         q = request.query
@@ -128,9 +159,20 @@ class ControlApi:
         return _json(device_detail(rt))
 
     async def fault_types(self, request: web.Request) -> web.Response:
-        return _json([{"type": t.name, "target": t.target, "help": t.help,
-                       "params": {k: {"type": p.kind.__name__, "default": p.default, "required": p.required}
-                                  for k, p in t.params.items()}} for t in FAULT_TYPES.values()])
+        return _json(
+            [
+                {
+                    "type": t.name,
+                    "target": t.target,
+                    "help": t.help,
+                    "params": {
+                        k: {"type": p.kind.__name__, "default": p.default, "required": p.required}
+                        for k, p in t.params.items()
+                    },
+                }
+                for t in FAULT_TYPES.values()
+            ]
+        )
 
     async def faults(self, request: web.Request) -> web.Response:
         assert self.sim.engine is not None

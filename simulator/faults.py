@@ -9,6 +9,7 @@ sees. Nothing about one fault is remembered outside its spec, so clearing restor
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import re
@@ -47,41 +48,83 @@ class FaultType:
     params: Mapping[str, Param] = field(default_factory=dict)
 
 
-FAULT_TYPES: dict[str, FaultType] = {t.name: t for t in (
-    FaultType("power_loss", "device", "the device loses power (nothing answers; reboots on recovery)"),
-    FaultType("camera_hung", "camera", "firmware lock-up: pings, but SNMP/ONVIF/RTSP time out"),
-    FaultType("encoder_stalled", "camera", "everything answers; no video (bitrate on its port ~0)"),
-    FaultType("reboot", "device", "one reboot: down for boot_s, then uptime restarts",
-              {"boot_s": Param(float, 30.0, low=1, high=3600)}),
-    FaultType("reboot_loop", "device", "reboots again and again: down boot_s, up up_s",
-              {"boot_s": Param(float, 30.0, low=1, high=3600), "up_s": Param(float, 60.0, low=1, high=86400)}),
-    FaultType("clock_drift", "device", "the device clock is off by `seconds`",
-              {"seconds": Param(float, 300.0, low=-1e9, high=1e9)}),
-    FaultType("wrong_credentials", "device", "password/keys changed on the device: every login fails"),
-    FaultType("switch_down", "switch", "the switch dies: it and everything behind it unreachable"),
-    FaultType("port_down", "port", "a switch port goes down (target SWITCH:PORT)"),
-    FaultType("fiber_cut", "link", "both link ports down, Rx LOS, everything downstream unreachable"),
-    FaultType("fiber_degrading", "link", "Rx power falls db_per_day (dB/day) from now",
-              {"db_per_day": Param(float, 2.0, low=0.001, high=1000)}),
-    FaultType("village_power_cut", "village", "every device of the village loses power"),
-    FaultType("packet_loss", "area", "drop `percent` % of packets to every device of a township/village/device",
-              {"percent": Param(int, None, required=True, low=1, high=100)}),
-    FaultType("flapping", "port_or_link", "a port or fiber link goes down for down_s every up_s + down_s",
-              {"up_s": Param(float, 10.0, low=0.5, high=86400), "down_s": Param(float, 10.0, low=0.5, high=86400)}),
-    FaultType("camera_replaced", "camera", "a new unit at the same place: new MAC and serial",
-              {"mac": Param(str, ""), "serial": Param(str, "")}),
-    FaultType("camera_moved", "camera", "the camera appears on another switch port (FDB/LLDP)",
-              {"port": Param(str, None, required=True), "switch": Param(str, "")}),
-    FaultType("rogue_device", "port", "an unknown MAC appears on a switch port (target SWITCH:PORT)",
-              {"mac": Param(str, "02:5e:00:00:00:01")}),
-)}
+FAULT_TYPES: dict[str, FaultType] = {
+    t.name: t
+    for t in (
+        FaultType("power_loss", "device", "the device loses power (nothing answers; reboots on recovery)"),
+        FaultType("camera_hung", "camera", "firmware lock-up: pings, but SNMP/ONVIF/RTSP time out"),
+        FaultType("encoder_stalled", "camera", "everything answers; no video (bitrate on its port ~0)"),
+        FaultType(
+            "reboot",
+            "device",
+            "one reboot: down for boot_s, then uptime restarts",
+            {"boot_s": Param(float, 30.0, low=1, high=3600)},
+        ),
+        FaultType(
+            "reboot_loop",
+            "device",
+            "reboots again and again: down boot_s, up up_s",
+            {"boot_s": Param(float, 30.0, low=1, high=3600), "up_s": Param(float, 60.0, low=1, high=86400)},
+        ),
+        FaultType(
+            "clock_drift",
+            "device",
+            "the device clock is off by `seconds`",
+            {"seconds": Param(float, 300.0, low=-1e9, high=1e9)},
+        ),
+        FaultType("wrong_credentials", "device", "password/keys changed on the device: every login fails"),
+        FaultType("switch_down", "switch", "the switch dies: it and everything behind it unreachable"),
+        FaultType("port_down", "port", "a switch port goes down (target SWITCH:PORT)"),
+        FaultType("fiber_cut", "link", "both link ports down, Rx LOS, everything downstream unreachable"),
+        FaultType(
+            "fiber_degrading",
+            "link",
+            "Rx power falls db_per_day (dB/day) from now",
+            {"db_per_day": Param(float, 2.0, low=0.001, high=1e6)},
+        ),
+        FaultType("village_power_cut", "village", "every device of the village loses power"),
+        FaultType(
+            "packet_loss",
+            "area",
+            "drop `percent` % of packets to every device of a township/village/device",
+            {"percent": Param(int, None, required=True, low=1, high=100)},
+        ),
+        FaultType(
+            "flapping",
+            "port_or_link",
+            "a port or fiber link goes down for down_s every up_s + down_s",
+            {
+                "up_s": Param(float, 10.0, low=0.5, high=86400),
+                "down_s": Param(float, 10.0, low=0.5, high=86400),
+            },
+        ),
+        FaultType(
+            "camera_replaced",
+            "camera",
+            "a new unit at the same place: new MAC and serial",
+            {"mac": Param(str, ""), "serial": Param(str, "")},
+        ),
+        FaultType(
+            "camera_moved",
+            "camera",
+            "the camera appears on another switch port (FDB/LLDP)",
+            {"port": Param(str, None, required=True), "switch": Param(str, "")},
+        ),
+        FaultType(
+            "rogue_device",
+            "port",
+            "an unknown MAC appears on a switch port (target SWITCH:PORT)",
+            {"mac": Param(str, "02:5e:00:00:00:01")},
+        ),
+    )
+}
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
 
 
 def parse_duration(value: Any, field_name: str = "duration") -> float | None:
-    """"90s", "2m", "1.5h", 30 -> seconds; None/"" -> None (until cleared)."""
+    """ "90s", "2m", "1.5h", 30 -> seconds; None/"" -> None (until cleared)."""
     if value is None or value == "":
         return None
     if isinstance(value, bool):
@@ -115,9 +158,16 @@ class Fault:
         return None if self.duration is None else self.started + self.duration
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "type": self.type, "target": self.target, "params": self.params,
-                "duration": self.duration, "started": self.started, "expires": self.expires,
-                "source": self.source}
+        return {
+            "id": self.id,
+            "type": self.type,
+            "target": self.target,
+            "params": self.params,
+            "duration": self.duration,
+            "started": self.started,
+            "expires": self.expires,
+            "source": self.source,
+        }
 
     def _phase_down(self, now: float, down_key: str, up_key: str) -> tuple[bool, float]:
         """(in the down phase?, when the phase changes next) for cyclic faults starting down."""
@@ -192,8 +242,12 @@ class FaultEngine:
         elif kind == "village":
             if target not in self.inv.villages:
                 raise FaultError("target", f"no village {target!r}")
-        elif kind == "area" and target not in self.inv.townships and target not in self.inv.villages \
-                and target not in devs:
+        elif (
+            kind == "area"
+            and target not in self.inv.townships
+            and target not in self.inv.villages
+            and target not in devs
+        ):
             raise FaultError("target", f"no township, village or device {target!r}")
 
     def _check_params(self, ft: FaultType, raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -217,10 +271,11 @@ class FaultEngine:
                 else:
                     if isinstance(value, bool):
                         raise TypeError
-                    num = parse_duration(value, where) if name.endswith("_s") else p.kind(value)
+                    parsed = parse_duration(value, where) if name.endswith("_s") else p.kind(value)
+                    num = float(parsed or 0)
                     if (p.low is not None and num < p.low) or (p.high is not None and num > p.high):
                         raise FaultError(where, f"must be between {p.low:g} and {p.high:g}")
-                    out[name] = num
+                    out[name] = parsed
             except (TypeError, ValueError) as exc:
                 if isinstance(exc, FaultError):
                     raise
@@ -247,7 +302,9 @@ class FaultEngine:
             params.setdefault("mac", "")
             if not params["mac"]:
                 n = int(fault.id[1:])
-                params["mac"] = f"02:5e:{n >> 24 & 255:02x}:{n >> 16 & 255:02x}:{n >> 8 & 255:02x}:{n & 255:02x}"
+                params["mac"] = (
+                    f"02:5e:{n >> 24 & 255:02x}:{n >> 16 & 255:02x}:{n >> 8 & 255:02x}:{n & 255:02x}"
+                )
             if not params["serial"]:
                 params["serial"] = f"REPLACED{int(fault.started)}{fault.id.upper()}"
         self.faults[fault.id] = fault
@@ -357,10 +414,8 @@ class FaultEngine:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
             self._task = None
 
 

@@ -761,8 +761,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limit", type=_positive, help="only the first N active devices (after --township)")
     p.add_argument("--step", type=_positive, default=60, help="probe_success sample step in seconds (60)")
     p.add_argument("--optical-step", type=_positive, default=900, help="optical power step in seconds (900)")
-    p.add_argument("--info-step", type=_positive, default=900,
-                   help="sharpeyes_device_info step in seconds (900)")
+    p.add_argument("--info-step", type=_positive, default=3600,
+                   help="sharpeyes_device_info step in seconds (3600; its lines are long)")
     p.add_argument("--split-days", type=_positive, default=0,
                    help="write one file per N days (keeps each promtool input small)")
 

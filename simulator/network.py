@@ -189,8 +189,11 @@ class World:
             self.by_ip[dev.ip] = rt
         self.switches = {k: v for k, v in self.devices.items() if isinstance(v, SwitchRt)}
         self.cameras = {k: v for k, v in self.devices.items() if isinstance(v, CameraRt)}
-        self.links = {lid: link for lid, link in inv.links.items() if link.active
-                      and link.a.switch in self.switches and link.b.switch in self.switches}
+        self.links = {
+            lid: link
+            for lid, link in inv.links.items()
+            if link.active and link.a.switch in self.switches and link.b.switch in self.switches
+        }
         for lid, link in self.links.items():
             for end in (link.a, link.b):
                 port = self.switches[end.switch].by_name.get(end.port)
@@ -259,7 +262,7 @@ class World:
 
     def path(self, device_id: str) -> list[tuple[SwitchRt, PortRt, PortRt | None]]:
         """[(switch, port facing the device, switch's own uplink port or None)…] up to the core."""
-        out = []
+        out: list[tuple[SwitchRt, PortRt, PortRt | None]] = []
         cur = device_id
         seen = {cur}
         while True:
@@ -296,10 +299,10 @@ class World:
             mac, serial = levels.replaced.get(rt.dev.id, (rt.original_mac, rt.original_serial))
             if (mac, serial) != (st.mac, st.serial):
                 st.mac, st.serial = mac, serial
-                if rt.dev.id in levels.replaced or rt.dev.id in old.replaced:
-                    if rt not in rebooted:
-                        st.reboot()
-                        rebooted.append(rt)
+                replaced = rt.dev.id in levels.replaced or rt.dev.id in old.replaced
+                if replaced and rt not in rebooted:  # a new unit boots fresh
+                    st.reboot()
+                    rebooted.append(rt)
         self._port_status(levels, mono)
         self._reachability()
         self._traffic(now, rebooted)
@@ -322,7 +325,11 @@ class World:
             if p.link in levels.links_cut:
                 return False
             far = self.far_end(s.dev.id, p)
-            return far is not None and far[0].state.powered and (far[0].dev.id, far[1].name) not in levels.ports_down
+            return (
+                far is not None
+                and far[0].state.powered
+                and (far[0].dev.id, far[1].name) not in levels.ports_down
+            )
         if (s.dev.id, p.name) in levels.rogue:
             return True
         return any(self.devices[d].state.powered for d in self.on_port.get((s.dev.id, p.name), ()))
@@ -340,7 +347,7 @@ class World:
                 hop = self.parent_port(dev_id)
                 if hop is None:
                     # a parent outside the simulated subset counts as the (healthy) rest of the network
-                    ok = (rt.dev.uplink.switch not in self.switches and dev_id not in self.levels.moved)
+                    ok = rt.dev.uplink.switch not in self.switches and dev_id not in self.levels.moved
                 else:
                     s, p = hop
                     ok = p.up and s.dev.id in self.devices and reach(s.dev.id)
@@ -428,8 +435,8 @@ class World:
                     if p.name == s.uplink_port:
                         fdb[tuple(mac_bytes(far[0].dev.mac))] = p
                     else:
-                        for mac in self._macs_below(far[0]):
-                            fdb[mac] = p
+                        for below in self._macs_below(far[0]):
+                            fdb[below] = p
         s._fdb = fdb
         s.fdb_rows = sorted(fdb)
         s.lldp_peer = lldp

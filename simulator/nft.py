@@ -12,6 +12,7 @@ Created at start, deleted at exit (also on Ctrl-C). Dropping at the input hook m
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import subprocess
 from collections.abc import Mapping, Set
@@ -30,12 +31,15 @@ class Firewall:
         self.table = table
         self.nft = shutil.which("nft") or ""
         self.active = False
-        self._last: tuple[frozenset[str], frozenset[str], tuple[tuple[int, frozenset[str]], ...]] | None = None
+        self._last: tuple[frozenset[str], frozenset[str], tuple[tuple[int, frozenset[str]], ...]] | None = (
+            None
+        )
 
     def _run_sync(self, script: str) -> None:
         try:
-            proc = subprocess.run([self.nft, "-f", "-"], input=script, capture_output=True, text=True,
-                                  timeout=20, check=False)
+            proc = subprocess.run(
+                [self.nft, "-f", "-"], input=script, capture_output=True, text=True, timeout=20, check=False
+            )
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise NftError(f"nft failed: {exc}") from None
         if proc.returncode != 0:
@@ -47,8 +51,10 @@ class Firewall:
 
     def start(self) -> None:
         if not self.nft:
-            raise NftError("nft (nftables) not found: install nftables and run as root "
-                           "(or pass --no-firewall to serve without unreachable faults)")
+            raise NftError(
+                "nft (nftables) not found: install nftables and run as root "
+                "(or pass --no-firewall to serve without unreachable faults)"
+            )
         t = self.table
         self._run_sync(f"""
 table inet {t}
@@ -85,14 +91,14 @@ table inet {t} {{
         if hung:
             lines.append(f"add element inet {t} hung {_elements(hung)}")
         for pct, addrs in sorted(levels.items()):
-            lines.append(f"add rule inet {t} lossy ip daddr {_elements(addrs)} numgen random mod 100 < {pct} drop")
+            lines.append(
+                f"add rule inet {t} lossy ip daddr {_elements(addrs)} numgen random mod 100 < {pct} drop"
+            )
         await self._run("\n".join(lines) + "\n")
         self._last = key
 
     def stop(self) -> None:
         if self.active:
             self.active = False
-            try:
+            with contextlib.suppress(NftError):
                 self._run_sync(f"delete table inet {self.table}\n")
-            except NftError:
-                pass

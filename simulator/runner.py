@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import resource
@@ -62,7 +61,9 @@ def raise_fd_limit(needed: int) -> None:
 class Simulator:
     """``await sim.start()`` … ``await sim.stop()``; or ``async with Simulator(...)``."""
 
-    def __init__(self, inventory: Inventory | str | Path, secrets: Secrets, options: Options | None = None) -> None:
+    def __init__(
+        self, inventory: Inventory | str | Path, secrets: Secrets, options: Options | None = None
+    ) -> None:
         self.inv = inventory if isinstance(inventory, Inventory) else load_inventory(inventory)
         self.secrets = secrets
         self.opts = options or Options()
@@ -81,8 +82,11 @@ class Simulator:
         chosen = select_devices(self.inv, opts.townships)
         mono = time.monotonic()
         self.states = {d: initial_state(self.inv.devices[d], mono) for d in sorted(chosen)}
-        world = self.world = World(self.inv, self.states) if not opts.townships else \
-            World(_subset(self.inv, chosen), self.states)
+        world = self.world = (
+            World(self.inv, self.states)
+            if not opts.townships
+            else World(_subset(self.inv, chosen), self.states)
+        )
         raise_fd_limit(len(world.devices) * 3 + 1024)
         if opts.firewall:
             self.firewall.start()
@@ -104,16 +108,22 @@ class Simulator:
             await self.stop()
             raise
         self.started_s = time.monotonic() - t0
-        log.info("serving %d devices (%d cameras, %d switches) in %.1f s", len(world.devices),
-                 len(world.cameras), len(world.switches), self.started_s)
+        log.info(
+            "serving %d devices (%d cameras, %d switches) in %.1f s",
+            len(world.devices),
+            len(world.cameras),
+            len(world.switches),
+            self.started_s,
+        )
 
     async def _start_camera_servers(self) -> None:
         # Integration point with the ONVIF/RTSP responders (simulator/cameras.py, other helper).
         from .cameras import CameraServers
 
         cams = [st for st in self.states.values() if st.kind == "camera"]
-        servers = CameraServers(cams, self.secrets.onvif, onvif_port=self.opts.onvif_port,
-                                rtsp_port=self.opts.rtsp_port)
+        servers = CameraServers(
+            cams, self.secrets.onvif, onvif_port=self.opts.onvif_port, rtsp_port=self.opts.rtsp_port
+        )
         await servers.start()
         self.cameras = servers
 
@@ -122,8 +132,11 @@ class Simulator:
         if world is None:
             return
         ip = {d: rt.dev.ip for d, rt in world.devices.items()}
-        await self.firewall.update({ip[d] for d in world.dead}, {ip[d] for d in world.hung},
-                                   {ip[d]: p for d, p in world.lossy.items()})
+        await self.firewall.update(
+            {ip[d] for d in world.dead},
+            {ip[d] for d in world.hung},
+            {ip[d]: p for d, p in world.lossy.items()},
+        )
 
     async def stop(self) -> None:
         if self.control is not None:

@@ -1,17 +1,17 @@
 """Scripted fault scenarios in YAML, validated strictly before anything runs.
 
-    # a list of steps (or {steps: [...]})
-    - at: 30s                 # from the start of the scenario
-      fault: fiber_cut
-      target: fl-baodong-0002
-      duration: 2m            # optional: cleared after that
-      name: cut               # optional: lets a later step clear it
-    - at: 1m
-      fault: packet_loss
-      target: dakuai
-      params: {percent: 20}
-    - at: 5m
-      clear: cut              # a named step, or "all"
+# a list of steps (or {steps: [...]})
+- at: 30s                 # from the start of the scenario
+  fault: fiber_cut
+  target: fl-baodong-0002
+  duration: 2m            # optional: cleared after that
+  name: cut               # optional: lets a later step clear it
+- at: 1m
+  fault: packet_loss
+  target: dakuai
+  params: {percent: 20}
+- at: 5m
+  clear: cut              # a named step, or "all"
 """
 
 from __future__ import annotations
@@ -85,8 +85,12 @@ def parse_scenario(doc: Any, engine: FaultEngine, where: str = "scenario") -> li
                 raise ScenarioError(f"{w}.clear: no earlier step named {clear!r}")
             steps.append(Step(at or 0.0, clear=clear))
             continue
-        spec = {"type": raw.get("fault"), "target": raw.get("target"), "params": raw.get("params") or {},
-                "duration": raw.get("duration")}
+        spec = {
+            "type": raw.get("fault"),
+            "target": raw.get("target"),
+            "params": raw.get("params") or {},
+            "duration": raw.get("duration"),
+        }
         try:
             engine.validate(spec)
         except FaultError as exc:

@@ -52,18 +52,29 @@ def demo_document() -> dict[str, Any]:
         return pysecrets.token_urlsafe(12)
 
     def v3(user: str) -> dict[str, Any]:
-        return {"version": 3, "username": user, "security_level": "authPriv", "auth_protocol": "SHA",
-                "auth_password": pw(), "priv_protocol": "AES", "priv_password": pw()}
+        return {
+            "version": 3,
+            "username": user,
+            "security_level": "authPriv",
+            "auth_protocol": "SHA",
+            "auth_password": pw(),
+            "priv_protocol": "AES",
+            "priv_password": pw(),
+        }
 
     cams = {"username": "admin", "password": pw()}
-    return {"auths": {
-        "cams-v3": {"snmp": v3("sharpeyes"), "onvif": cams},
-        "cams-legacy": {"snmp": {"version": 2, "community": pw()}, "onvif": cams},
-        "switches-v3": {"snmp": v3("sharpeyes-sw")},
-        "switches-v2c": {"snmp": {"version": 2, "community": pw()}},
-        "platforms": {"snmp": {"version": 2, "community": pw()},
-                      "onvif": {"username": "admin", "password": pw()}},
-    }}
+    return {
+        "auths": {
+            "cams-v3": {"snmp": v3("sharpeyes"), "onvif": cams},
+            "cams-legacy": {"snmp": {"version": 2, "community": pw()}, "onvif": cams},
+            "switches-v3": {"snmp": v3("sharpeyes-sw")},
+            "switches-v2c": {"snmp": {"version": 2, "community": pw()}},
+            "platforms": {
+                "snmp": {"version": 2, "community": pw()},
+                "onvif": {"username": "admin", "password": pw()},
+            },
+        }
+    }
 
 
 def write_demo(path: Path) -> dict[str, Any]:
@@ -130,7 +141,9 @@ def parse(doc: Any, where: str = "secrets") -> Secrets:
             o = prof["onvif"]
             if not isinstance(o, Mapping):
                 raise SecretsError(f"{w}.onvif: expected a mapping")
-            out.onvif[str(name)] = Credentials(_str(o, "username", f"{w}.onvif"), _secret(o, "password", f"{w}.onvif"))
+            out.onvif[str(name)] = Credentials(
+                _str(o, "username", f"{w}.onvif"), _secret(o, "password", f"{w}.onvif")
+            )
     return out
 
 

@@ -47,8 +47,11 @@ class RateModel:
 
 def integral(a: float, b: float, c: float, t0: float, t1: float) -> float:
     """∫ a + b·sin ωt + c·cos ωt dt from t0 to t1."""
-    return (a * (t1 - t0) + b / OMEGA * (math.cos(OMEGA * t0) - math.cos(OMEGA * t1))
-            + c / OMEGA * (math.sin(OMEGA * t1) - math.sin(OMEGA * t0)))
+    return (
+        a * (t1 - t0)
+        + b / OMEGA * (math.cos(OMEGA * t0) - math.cos(OMEGA * t1))
+        + c / OMEGA * (math.sin(OMEGA * t1) - math.sin(OMEGA * t0))
+    )
 
 
 class Counter:

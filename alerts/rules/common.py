@@ -63,7 +63,7 @@ def alert(
     return {
         "alert": name,
         "expr": expr(promql),
-        "for": pol.for_,
+        "for": cfg.for_duration(name),
         "labels": {"severity": pol.severity, "scope": scope},
         "annotations": {
             "summary_zh": to_go_template(summary_zh),

@@ -13,7 +13,7 @@ import hmac
 import logging
 import os
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from ..network import DeviceRt
@@ -78,7 +78,9 @@ class _Proto(asyncio.DatagramProtocol):
 class SnmpAgent:
     """Serves every device in ``devices`` whose auth profile has an SNMP section."""
 
-    def __init__(self, devices: Iterable[DeviceRt], profiles: dict[str, SnmpProfile], port: int = 161) -> None:
+    def __init__(
+        self, devices: Iterable[DeviceRt], profiles: dict[str, SnmpProfile], port: int = 161
+    ) -> None:
         self.devices = [d for d in devices if d.dev.auth in profiles]
         self.profiles = profiles
         self.port = port
@@ -94,11 +96,14 @@ class SnmpAgent:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 sock.bind((rt.dev.ip, self.port))
                 sock.setblocking(False)
-                transport, _ = await loop.create_datagram_endpoint(lambda rt=rt: _Proto(self, rt), sock=sock)
+                transport, _ = await loop.create_datagram_endpoint(self._factory(rt), sock=sock)
                 self.transports.append(transport)
         except OSError as exc:
             await self.close()
             raise OSError(exc.errno, f"cannot bind SNMP on {rt.dev.ip}:{self.port}: {exc.strerror}") from None
+
+    def _factory(self, rt: DeviceRt) -> Callable[[], _Proto]:
+        return lambda: _Proto(self, rt)
 
     async def close(self) -> None:
         for t in self.transports:
@@ -179,7 +184,7 @@ class SnmpAgent:
             blank = bytearray(data)
             if len(auth_params) != AUTH_PARAMS_LEN:
                 return report(WRONG_DIGESTS, 0)
-            blank[auth_at:auth_at + AUTH_PARAMS_LEN] = bytes(AUTH_PARAMS_LEN)
+            blank[auth_at : auth_at + AUTH_PARAMS_LEN] = bytes(AUTH_PARAMS_LEN)
             if not hmac.compare_digest(sign(key, user.auth, bytes(blank)), auth_params):
                 return report(WRONG_DIGESTS, 0)
             if req_boots != boots or abs(req_time - etime) > TIME_WINDOW_S:
@@ -218,35 +223,50 @@ class SnmpAgent:
             return 0
 
     def _wrap_v3(self, ctx: _V3Ctx, pdu: bytes, ctx_name: bytes, level: int, user: UsmUser | None) -> bytes:
-        scoped = ber.tlv(ber.SEQUENCE, ber.tlv(ber.OCTET_STRING, ctx.engine_id)
-                         + ber.tlv(ber.OCTET_STRING, ctx_name) + pdu)
+        scoped = ber.tlv(
+            ber.SEQUENCE, ber.tlv(ber.OCTET_STRING, ctx.engine_id) + ber.tlv(ber.OCTET_STRING, ctx_name) + pdu
+        )
         priv_params = b""
         if level & FLAG_PRIV and user is not None:
             self._salt = (self._salt + 1) & 0xFFFFFFFFFFFFFFFF
             priv_params = self._salt.to_bytes(8, "big")
             pkey = localized_key(user.priv_password, user.auth, ctx.engine_id)
-            msg_data = ber.tlv(ber.OCTET_STRING, aes_cfb(pkey, ctx.boots, ctx.time, priv_params, scoped, True))
+            msg_data = ber.tlv(
+                ber.OCTET_STRING, aes_cfb(pkey, ctx.boots, ctx.time, priv_params, scoped, True)
+            )
         else:
             msg_data = scoped
         auth_on = bool(level & FLAG_AUTH) and user is not None
-        usm_head = (ber.tlv(ber.OCTET_STRING, ctx.engine_id) + ber.enc_int(ctx.boots) + ber.enc_int(ctx.time)
-                    + ber.tlv(ber.OCTET_STRING, ctx.user_name))
+        usm_head = (
+            ber.tlv(ber.OCTET_STRING, ctx.engine_id)
+            + ber.enc_int(ctx.boots)
+            + ber.enc_int(ctx.time)
+            + ber.tlv(ber.OCTET_STRING, ctx.user_name)
+        )
         auth_field = ber.tlv(ber.OCTET_STRING, bytes(AUTH_PARAMS_LEN) if auth_on else b"")
         usm = ber.tlv(ber.SEQUENCE, usm_head + auth_field + ber.tlv(ber.OCTET_STRING, priv_params))
-        header = ber.tlv(ber.SEQUENCE, ber.enc_int(ctx.msg_id) + ber.enc_int(ctx.max_size)
-                         + ber.tlv(ber.OCTET_STRING, bytes((level,))) + ber.enc_int(3))
+        header = ber.tlv(
+            ber.SEQUENCE,
+            ber.enc_int(ctx.msg_id)
+            + ber.enc_int(ctx.max_size)
+            + ber.tlv(ber.OCTET_STRING, bytes((level,)))
+            + ber.enc_int(3),
+        )
         body = ber.enc_int(3) + header + ber.tlv(ber.OCTET_STRING, usm) + msg_data
         msg = ber.tlv(ber.SEQUENCE, body)
         if not auth_on or user is None:
             return msg
-        # offset of the 12 auth bytes: outer header, version+header, usm octet header, usm seq header, head, tag+len
+        # where the 12 auth bytes are: outer header, version + header, usm octet and sequence headers,
+        # the fields before authParams, and authParams' own tag + length
         outer = len(msg) - len(body)
         usm_octet_hdr = len(ber.tlv(ber.OCTET_STRING, usm)) - len(usm)
-        usm_seq_hdr = len(usm) - (len(usm_head) + len(auth_field) + len(ber.tlv(ber.OCTET_STRING, priv_params)))
+        usm_seq_hdr = len(usm) - (
+            len(usm_head) + len(auth_field) + len(ber.tlv(ber.OCTET_STRING, priv_params))
+        )
         at = outer + len(ber.enc_int(3)) + len(header) + usm_octet_hdr + usm_seq_hdr + len(usm_head) + 2
         key = localized_key(user.auth_password, user.auth, ctx.engine_id)
         out = bytearray(msg)
-        out[at:at + AUTH_PARAMS_LEN] = sign(key, user.auth, msg)
+        out[at : at + AUTH_PARAMS_LEN] = sign(key, user.auth, msg)
         return bytes(out)
 
     # ------------------------------------------------------------ PDU level
@@ -274,7 +294,7 @@ class SnmpAgent:
         if value is not None:
             return value
         i = tpl._node_at(oid)
-        inside = i >= 0 and oid[:len(tpl.prefixes[i])] == tpl.prefixes[i]
+        inside = i >= 0 and oid[: len(tpl.prefixes[i])] == tpl.prefixes[i]
         return (ber.NO_SUCH_INSTANCE if inside else ber.NO_SUCH_OBJECT, None)
 
     @staticmethod

@@ -45,6 +45,7 @@ class BerError(ValueError):
 
 # ---------------------------------------------------------------- encoding
 
+
 def enc_len(n: int) -> bytes:
     if n < 0x80:
         return bytes((n,))
@@ -104,11 +105,13 @@ def enc_varbind(oid: OID, value: Value) -> bytes:
 
 
 def enc_pdu(pdu_tag: int, request_id: int, error_status: int, error_index: int, varbinds: bytes) -> bytes:
-    return tlv(pdu_tag, enc_int(request_id) + enc_int(error_status) + enc_int(error_index)
-               + tlv(SEQUENCE, varbinds))
+    return tlv(
+        pdu_tag, enc_int(request_id) + enc_int(error_status) + enc_int(error_index) + tlv(SEQUENCE, varbinds)
+    )
 
 
 # ---------------------------------------------------------------- decoding
+
 
 def read_tlv(buf: bytes, pos: int, end: int | None = None) -> tuple[int, int, int]:
     """(tag, content start, content end) of the TLV at ``pos``."""
@@ -124,7 +127,7 @@ def read_tlv(buf: bytes, pos: int, end: int | None = None) -> tuple[int, int, in
         size = n & 0x7F
         if size == 0 or size > 4 or pos + size > limit:
             raise BerError("bad length")
-        n = int.from_bytes(buf[pos:pos + size], "big")
+        n = int.from_bytes(buf[pos : pos + size], "big")
         pos += size
     if pos + n > limit:
         raise BerError("truncated content")
@@ -187,11 +190,16 @@ def dec_value(buf: bytes, pos: int, end: int) -> tuple[Value, int]:
 
 
 class Pdu:
-    """A decoded request PDU; for GetBulk, ``error_status``/``error_index`` are non-repeaters/max-repetitions."""
+    """A decoded request PDU.
+
+    For GetBulk, ``error_status`` is non-repeaters and ``error_index`` max-repetitions.
+    """
 
     __slots__ = ("error_index", "error_status", "oids", "request_id", "tag")
 
-    def __init__(self, tag: int, request_id: int, error_status: int, error_index: int, oids: list[OID]) -> None:
+    def __init__(
+        self, tag: int, request_id: int, error_status: int, error_index: int, oids: list[OID]
+    ) -> None:
         self.tag = tag
         self.request_id = request_id
         self.error_status = error_status

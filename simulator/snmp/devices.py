@@ -70,11 +70,15 @@ def engine_id(rt: DeviceRt) -> bytes:
 def sys_descr(rt: DeviceRt) -> str:
     d = rt.dev
     if d.vendor == "huawei" and d.kind == "switch":
-        return (f"{d.model}\nHuawei Versatile Routing Platform Software \r\n VRP (R) software,Version 5.170 "
-                f"({d.model.split('-')[0]} {d.firmware}) \r\n Copyright (C) 2000-2021 HUAWEI TECH Co., Ltd.")
+        return (
+            f"{d.model}\nHuawei Versatile Routing Platform Software \r\n VRP (R) software,Version 5.170 "
+            f"({d.model.split('-')[0]} {d.firmware}) \r\n Copyright (C) 2000-2021 HUAWEI TECH Co., Ltd."
+        )
     if d.vendor == "h3c" and d.kind == "switch":
-        return (f"H3C Comware Platform Software, Software Version 7.1.070, Release {d.firmware or '6327'}\r\n"
-                f"H3C {d.model}\r\nCopyright (c) 2004-2021 New H3C Technologies Co., Ltd. All rights reserved.")
+        return (
+            f"H3C Comware Platform Software, Software Version 7.1.070, Release {d.firmware or '6327'}\r\n"
+            f"H3C {d.model}\r\nCopyright (c) 2004-2021 New H3C Technologies Co., Ltd. All rights reserved."
+        )
     if d.vendor == "hikvision":
         return "Hikvision company products"
     if d.kind == "platform":
@@ -101,33 +105,48 @@ def sys_object_id(rt: DeviceRt) -> tuple[int, ...]:
 
 def system_nodes() -> list[Node]:
     return [
-        Scalars((*MIB2, 1), {
-            (1, 0): lambda rt: s(sys_descr(rt)),
-            (2, 0): lambda rt: (OBJECT_ID, sys_object_id(rt)),
-            (3, 0): lambda rt: (TIMETICKS, ticks(rt)),
-            (4, 0): lambda rt: s("sharpeyes-sim"),
-            (5, 0): lambda rt: s(rt.dev.id),
-            (6, 0): lambda rt: s(rt.dev.site),
-            (7, 0): lambda rt: i(2 if rt.kind == "switch" else 72),
-        }),
-        Scalars((1, 3, 6, 1, 6, 3, 10, 2, 1), {  # SNMP-FRAMEWORK-MIB snmpEngine
-            (1, 0): lambda rt: (OCTET_STRING, engine_id(rt)),
-            (2, 0): lambda rt: i(rt.engine_boots()),
-            (3, 0): lambda rt: i(int(rt.state.uptime_s())),
-            (4, 0): lambda rt: i(65507),
-        }),
+        Scalars(
+            (*MIB2, 1),
+            {
+                (1, 0): lambda rt: s(sys_descr(rt)),
+                (2, 0): lambda rt: (OBJECT_ID, sys_object_id(rt)),
+                (3, 0): lambda rt: (TIMETICKS, ticks(rt)),
+                (4, 0): lambda rt: s("sharpeyes-sim"),
+                (5, 0): lambda rt: s(rt.dev.id),
+                (6, 0): lambda rt: s(rt.dev.site),
+                (7, 0): lambda rt: i(2 if rt.kind == "switch" else 72),
+            },
+        ),
+        Scalars(
+            (1, 3, 6, 1, 6, 3, 10, 2, 1),
+            {  # SNMP-FRAMEWORK-MIB snmpEngine
+                (1, 0): lambda rt: (OCTET_STRING, engine_id(rt)),
+                (2, 0): lambda rt: i(rt.engine_boots()),
+                (3, 0): lambda rt: i(int(rt.state.uptime_s())),
+                (4, 0): lambda rt: i(65507),
+            },
+        ),
     ]
 
 
 # ---------------------------------------------------------------- IF-MIB, generic over "interfaces"
+
 
 class Iface:
     """What an ifTable row shows: a switch port, a virtual interface, or a camera's eth0."""
 
     __slots__ = ("admin_up", "if_type", "last_change", "mac", "name", "rx", "speed_mbps", "tx", "up")
 
-    def __init__(self, name: str, if_type: int, speed_mbps: int, mac: bytes, rx: Counter | None,
-                 tx: Counter | None, up: bool = True) -> None:
+    def __init__(
+        self,
+        name: str,
+        if_type: int,
+        speed_mbps: int,
+        mac: bytes,
+        rx: Counter | None,
+        tx: Counter | None,
+        up: bool = True,
+    ) -> None:
         self.name = name
         self.if_type = if_type
         self.speed_mbps = speed_mbps
@@ -146,10 +165,18 @@ def _virtual(sw: SwitchRt) -> dict[int, Iface]:
     mac = mac_bytes(sw.dev.mac)
     out: dict[int, Iface] = {}
     if sw.dev.vendor == "huawei":
-        for n, (name, t) in enumerate((("InLoopBack0", 24), ("NULL0", 1), ("Console9/0/0", 1),
-                                       ("MEth0/0/1", 6), ("Vlanif1", 136)), 1):
-            out[n] = Iface(name, t, 0 if t != 6 else 100, mac if t in (6, 136) else b"", None, None,
-                           up=name != "MEth0/0/1")
+        for n, (name, t) in enumerate(
+            (("InLoopBack0", 24), ("NULL0", 1), ("Console9/0/0", 1), ("MEth0/0/1", 6), ("Vlanif1", 136)), 1
+        ):
+            out[n] = Iface(
+                name,
+                t,
+                0 if t != 6 else 100,
+                mac if t in (6, 136) else b"",
+                None,
+                None,
+                up=name != "MEth0/0/1",
+            )
     else:
         n = len(sw.ports)
         for k, (name, t) in enumerate((("NULL0", 1), ("InLoopBack0", 24), ("Vlan-interface1", 136)), 1):
@@ -192,11 +219,13 @@ def _octets(c: Counter | None, now: float) -> int:
     return c.value(now) if c is not None else 0
 
 
-def _cell(fn: Callable[[DeviceRt, Iface | PortRt, float], Value]) -> Callable[[DeviceRt, tuple[int, ...]],
-                                                                               Value | None]:
+def _cell(
+    fn: Callable[[DeviceRt, Iface | PortRt, float], Value],
+) -> Callable[[DeviceRt, tuple[int, ...]], Value | None]:
     def get(rt: DeviceRt, idx: tuple[int, ...]) -> Value | None:
         f = _iface(rt, idx)
         return None if f is None else fn(rt, f, time.time())
+
     return get
 
 
@@ -263,6 +292,7 @@ def if_nodes() -> list[Node]:
 
 # ---------------------------------------------------------------- ENTITY-MIB
 
+
 def _entities(sw: SwitchRt) -> dict[int, tuple[str, int, int, int, str]]:
     """entPhysicalIndex -> (descr, containedIn, class, parentRelPos, name)."""
     cached = getattr(sw, "_entities", None)
@@ -273,14 +303,18 @@ def _entities(sw: SwitchRt) -> dict[int, tuple[str, int, int, int, str]]:
         chassis, board = 67108867, 67108873
     else:
         chassis, board = 1, 2
-    out = {chassis: (f"{d.vendor.upper()} {d.model} Switch", 0, 3, -1, d.model),
-           board: (f"{d.model} board", chassis, 9, 1, "Board 0")}
+    out = {
+        chassis: (f"{d.vendor.upper()} {d.model} Switch", 0, 3, -1, d.model),
+        board: (f"{d.model} board", chassis, 9, 1, "Board 0"),
+    }
     for n, p in enumerate(sw.ports, 1):
         out[p.ent_index] = ("Port", board, 10, n, p.name)
     sw._entities = out  # type: ignore[attr-defined]
     sw._ent_rows = sorted((k,) for k in out)  # type: ignore[attr-defined]
-    sw._alias_rows = sorted((p.ent_index, 1 if d.vendor == "huawei" else 0)  # type: ignore[attr-defined]
-                            for p in sw.ports)
+    logical = 1 if d.vendor == "huawei" else 0  # as in the captures: {ent}.1 (VRP), {ent}.0 (Comware)
+    sw._alias_rows = sorted(  # type: ignore[attr-defined]
+        (p.ent_index, logical) for p in sw.ports
+    )
     return out
 
 
@@ -294,11 +328,13 @@ def _alias_rows(rt: SwitchRt) -> list[tuple[int, ...]]:
     return rt._alias_rows  # type: ignore[attr-defined,no-any-return]
 
 
-def _ent(col: Callable[[SwitchRt, int, tuple[str, int, int, int, str]], Value]) -> Callable[
-        [SwitchRt, tuple[int, ...]], Value | None]:
+def _ent(
+    col: Callable[[SwitchRt, int, tuple[str, int, int, int, str]], Value],
+) -> Callable[[SwitchRt, tuple[int, ...]], Value | None]:
     def get(sw: SwitchRt, idx: tuple[int, ...]) -> Value | None:
         e = _entities(sw).get(idx[0])
         return None if e is None else col(sw, idx[0], e)
+
     return get
 
 
@@ -306,8 +342,14 @@ def entity_nodes() -> list[Node]:
     hw = lambda sw: sw.dev.vendor == "huawei"  # noqa: E731
     cols: dict[int, Callable[[SwitchRt, tuple[int, ...]], Value | None]] = {
         2: _ent(lambda sw, k, e: s(e[0])),
-        3: _ent(lambda sw, k, e: (OBJECT_ID, (1, 3, 6, 1, 4, 1, 2011, 20021210, 14, 659461) if hw(sw)
-                                  else (1, 3, 6, 1, 4, 1, 25506, 3, 1, 10, 4, 43))),
+        3: _ent(
+            lambda sw, k, e: (
+                OBJECT_ID,
+                (1, 3, 6, 1, 4, 1, 2011, 20021210, 14, 659461)
+                if hw(sw)
+                else (1, 3, 6, 1, 4, 1, 25506, 3, 1, 10, 4, 43),
+            )
+        ),
         4: _ent(lambda sw, k, e: i(e[1])),
         5: _ent(lambda sw, k, e: i(e[2])),
         6: _ent(lambda sw, k, e: i(e[3])),
@@ -335,6 +377,7 @@ def entity_nodes() -> list[Node]:
 
 # ---------------------------------------------------------------- optics
 
+
 def _rx(sw: SwitchRt, p: PortRt) -> float | None:
     if not sw.state.powered:
         return None
@@ -351,13 +394,15 @@ def huawei_optics_node() -> Node:
     def port(sw: SwitchRt, idx: tuple[int, ...]) -> PortRt | None:
         return sw.by_ent.get(idx[0])
 
-    def fiber(fn: Callable[[SwitchRt, PortRt], Value], absent: Value = (INTEGER, HW_ABSENT)) -> Callable[
-            [SwitchRt, tuple[int, ...]], Value | None]:
+    def fiber(
+        fn: Callable[[SwitchRt, PortRt], Value], absent: Value = (INTEGER, HW_ABSENT)
+    ) -> Callable[[SwitchRt, tuple[int, ...]], Value | None]:
         def get(sw: SwitchRt, idx: tuple[int, ...]) -> Value | None:
             p = port(sw, idx)
             if p is None:
                 return None
             return fn(sw, p) if p.media == "fiber" and p.link else absent
+
         return get
 
     def rx_uw(sw: SwitchRt, p: PortRt) -> Value:
@@ -410,6 +455,7 @@ def h3c_optics_node() -> Node:
             if p is None or p.media != "fiber":
                 return None
             return fn(sw, p)
+
         return get
 
     def rx(sw: SwitchRt, p: PortRt) -> Value:
@@ -451,18 +497,21 @@ def lldp_nodes() -> list[Node]:
         def get(sw: SwitchRt, idx: tuple[int, ...]) -> Value | None:
             p = sw.by_lldp.get(idx[0])
             return None if p is None else fn(sw, p)
+
         return get
 
     def rem_rows(sw: SwitchRt) -> list[tuple[int, ...]]:
         sw.world.refresh_l2(sw)
         return sw.lldp_rows
 
-    def rem(fn: Callable[[DeviceRt | None, str, bytes], Value]) -> Callable[[SwitchRt, tuple[int, ...]],
-                                                                           Value | None]:
+    def rem(
+        fn: Callable[[DeviceRt | None, str, bytes], Value],
+    ) -> Callable[[SwitchRt, tuple[int, ...]], Value | None]:
         def get(sw: SwitchRt, idx: tuple[int, ...]) -> Value | None:
             sw.world.refresh_l2(sw)
             peer = sw.lldp_peer.get(idx)
             return None if peer is None else fn(*peer)
+
         return get
 
     def port_id(peer: DeviceRt | None, port: str, mac: bytes) -> Value:
@@ -472,22 +521,30 @@ def lldp_nodes() -> list[Node]:
         Scalars((*LLDP, 3, 1), {(0,): lambda sw: i(4)}),
         Scalars((*LLDP, 3, 2), {(0,): lambda sw: (OCTET_STRING, mac_bytes(sw.dev.mac))}),
         Scalars((*LLDP, 3, 3), {(0,): lambda sw: s(sw.dev.id)}),
-        Table((*LLDP, 3, 7, 1), lambda sw: sw.lldp_loc_rows, {
-            2: loc(lambda sw, p: i(5)),
-            3: loc(lambda sw, p: s(p.name)),
-            4: loc(lambda sw, p: s(f"{p.name} Interface")),
-        }),
-        Table((*LLDP, 4, 1, 1), rem_rows, {
-            4: rem(lambda peer, port, mac: i(4)),
-            5: rem(lambda peer, port, mac: (OCTET_STRING, mac)),
-            6: rem(lambda peer, port, mac: i(5 if port else 3)),
-            7: rem(port_id),
-            8: rem(lambda peer, port, mac: s(f"{port} Interface" if port else "eth0")),
-            9: rem(lambda peer, port, mac: s(peer.dev.id if peer else "")),
-            10: rem(lambda peer, port, mac: s(sys_descr(peer) if peer else "")),
-            11: rem(lambda peer, port, mac: (OCTET_STRING, b"\x28" if port else b"\x01")),
-            12: rem(lambda peer, port, mac: (OCTET_STRING, b"\x28" if port else b"\x01")),
-        }),
+        Table(
+            (*LLDP, 3, 7, 1),
+            lambda sw: sw.lldp_loc_rows,
+            {
+                2: loc(lambda sw, p: i(5)),
+                3: loc(lambda sw, p: s(p.name)),
+                4: loc(lambda sw, p: s(f"{p.name} Interface")),
+            },
+        ),
+        Table(
+            (*LLDP, 4, 1, 1),
+            rem_rows,
+            {
+                4: rem(lambda peer, port, mac: i(4)),
+                5: rem(lambda peer, port, mac: (OCTET_STRING, mac)),
+                6: rem(lambda peer, port, mac: i(5 if port else 3)),
+                7: rem(port_id),
+                8: rem(lambda peer, port, mac: s(f"{port} Interface" if port else "eth0")),
+                9: rem(lambda peer, port, mac: s(peer.dev.id if peer else "")),
+                10: rem(lambda peer, port, mac: s(sys_descr(peer) if peer else "")),
+                11: rem(lambda peer, port, mac: (OCTET_STRING, b"\x28" if port else b"\x01")),
+                12: rem(lambda peer, port, mac: (OCTET_STRING, b"\x28" if port else b"\x01")),
+            },
+        ),
     ]
 
 
@@ -501,57 +558,82 @@ def bridge_nodes() -> list[Node]:
     def q_rows(sw: SwitchRt) -> list[tuple[int, ...]]:
         return [(1, *m) for m in fdb_rows(sw)]
 
-    def fdb(fn: Callable[[tuple[int, ...], PortRt], Value], vlan: bool = False) -> Callable[
-            [SwitchRt, tuple[int, ...]], Value | None]:
+    def fdb(
+        fn: Callable[[tuple[int, ...], PortRt], Value], vlan: bool = False
+    ) -> Callable[[SwitchRt, tuple[int, ...]], Value | None]:
         def get(sw: SwitchRt, idx: tuple[int, ...]) -> Value | None:
             sw.world.refresh_l2(sw)
             mac = idx[1:] if vlan else idx
             p = sw.world.fdb_port(sw, mac)
             return None if p is None else fn(mac, p)
+
         return get
 
     return [
         Scalars((*b, 1, 1), {(0,): lambda sw: (OCTET_STRING, mac_bytes(sw.dev.mac))}),
         Scalars((*b, 1, 2), {(0,): lambda sw: i(len(sw.ports))}),
         Scalars((*b, 1, 3), {(0,): lambda sw: i(2)}),
-        Table((*b, 1, 4, 1), lambda sw: sw.lldp_loc_rows, {
-            1: lambda sw, idx: i(idx[0]) if idx[0] in sw.by_lldp else None,
-            2: lambda sw, idx: i(sw.by_lldp[idx[0]].if_index) if idx[0] in sw.by_lldp else None,
-        }),
-        Table((*b, 4, 3, 1), fdb_rows, {
-            1: fdb(lambda mac, p: (OCTET_STRING, bytes(mac))),
-            2: fdb(lambda mac, p: i(p.lldp_num)),
-            3: fdb(lambda mac, p: i(3)),
-        }),
-        Table((*b, 7, 1, 2, 2, 1), q_rows, {
-            2: fdb(lambda mac, p: i(p.lldp_num), vlan=True),
-            3: fdb(lambda mac, p: i(3), vlan=True),
-        }),
+        Table(
+            (*b, 1, 4, 1),
+            lambda sw: sw.lldp_loc_rows,
+            {
+                1: lambda sw, idx: i(idx[0]) if idx[0] in sw.by_lldp else None,
+                2: lambda sw, idx: i(sw.by_lldp[idx[0]].if_index) if idx[0] in sw.by_lldp else None,
+            },
+        ),
+        Table(
+            (*b, 4, 3, 1),
+            fdb_rows,
+            {
+                1: fdb(lambda mac, p: (OCTET_STRING, bytes(mac))),
+                2: fdb(lambda mac, p: i(p.lldp_num)),
+                3: fdb(lambda mac, p: i(3)),
+            },
+        ),
+        Table(
+            (*b, 7, 1, 2, 2, 1),
+            q_rows,
+            {
+                2: fdb(lambda mac, p: i(p.lldp_num), vlan=True),
+                3: fdb(lambda mac, p: i(3), vlan=True),
+            },
+        ),
     ]
 
 
 # ---------------------------------------------------------------- camera vendor objects
 
+
 def hikvision_nodes() -> list[Node]:
-    return [Scalars((1, 3, 6, 1, 4, 1, 39165, 1), {
-        (1, 0): lambda rt: s(rt.dev.model),
-        (3, 0): lambda rt: s(rt.state.firmware or rt.dev.firmware),
-        (7, 0): lambda rt: s(f"{12 + int(rt.state.uptime_s()) % 9} PERCENT"),
-        (8, 0): lambda rt: s("0.0 GB"),
-        (9, 0): lambda rt: s("0 PERCENT"),
-        (10, 0): lambda rt: s("512 MB"),
-        (11, 0): lambda rt: s("63 PERCENT"),
-        (21, 0): lambda rt: s("H.264"),
-        (22, 0): lambda rt: s("MJPEG"),
-    })]
+    return [
+        Scalars(
+            (1, 3, 6, 1, 4, 1, 39165, 1),
+            {
+                (1, 0): lambda rt: s(rt.dev.model),
+                (3, 0): lambda rt: s(rt.state.firmware or rt.dev.firmware),
+                (7, 0): lambda rt: s(f"{12 + int(rt.state.uptime_s()) % 9} PERCENT"),
+                (8, 0): lambda rt: s("0.0 GB"),
+                (9, 0): lambda rt: s("0 PERCENT"),
+                (10, 0): lambda rt: s("512 MB"),
+                (11, 0): lambda rt: s("63 PERCENT"),
+                (21, 0): lambda rt: s("H.264"),
+                (22, 0): lambda rt: s("MJPEG"),
+            },
+        )
+    ]
 
 
 def dahua_nodes() -> list[Node]:
-    return [Scalars((1, 3, 6, 1, 4, 1, 1004849, 2, 1), {
-        (1, 1, 0): lambda rt: s(rt.state.firmware or rt.dev.firmware),
-        (2, 4, 0): lambda rt: s(rt.state.serial),
-        (2, 6, 0): lambda rt: s(rt.dev.model),
-    })]
+    return [
+        Scalars(
+            (1, 3, 6, 1, 4, 1, 1004849, 2, 1),
+            {
+                (1, 1, 0): lambda rt: s(rt.state.firmware or rt.dev.firmware),
+                (2, 4, 0): lambda rt: s(rt.state.serial),
+                (2, 6, 0): lambda rt: s(rt.dev.model),
+            },
+        )
+    ]
 
 
 # ---------------------------------------------------------------- templates

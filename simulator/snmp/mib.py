@@ -61,8 +61,13 @@ class Table(Node):
     ``column_rows`` may give a column its own (sparser) rows function.
     """
 
-    def __init__(self, prefix: OID, rows: RowsFn, columns: dict[int, CellGetter],
-                 column_rows: dict[int, RowsFn] | None = None) -> None:
+    def __init__(
+        self,
+        prefix: OID,
+        rows: RowsFn,
+        columns: dict[int, CellGetter],
+        column_rows: dict[int, RowsFn] | None = None,
+    ) -> None:
         self.prefix = prefix
         self.rows = rows
         self.cols = sorted(columns)
@@ -114,7 +119,7 @@ class MibTemplate:
         self.nodes = sorted(nodes, key=lambda n: n.prefix)
         self.prefixes = [n.prefix for n in self.nodes]
         for a, b in zip(self.prefixes, self.prefixes[1:], strict=False):
-            if b[:len(a)] == a:
+            if b[: len(a)] == a:
                 raise ValueError(f"nested MIB nodes {a} and {b}")
 
     def _node_at(self, oid: OID) -> int:
@@ -141,7 +146,7 @@ class MibTemplate:
                 if found is not None:
                     return found
             # oid is after this node's prefix but not inside it: the node lies wholly before oid
-        for node in self.nodes[i + 1:]:
+        for node in self.nodes[i + 1 :]:
             found = node.next(ctx, None)
             if found is not None:
                 return found

@@ -56,11 +56,11 @@ def password_to_key(password: str, algo: str) -> bytes:
     """RFC 3414 A.2: hash 1 MiB of the repeated password."""
     pw = password.encode()
     h = hashlib.new(_HASHES[algo])
-    block = (pw * (64 // len(pw) + 2))
+    block = pw * (64 // len(pw) + 2)
     n = 0
     while n < 1048576:
         start = n % len(pw)
-        h.update(block[start:start + 64])
+        h.update(block[start : start + 64])
         n += 64
     return h.digest()
 

@@ -21,15 +21,19 @@ def new_dir(tmp_path: Path) -> Path:
     shutil.copytree(VALID, d)
     t = d / "townships" / "east.yaml"
     text = t.read_text(encoding="utf-8")
-    text = text.replace("            ip: 127.20.0.2\n", "            ip: 127.20.0.9\n            status: offline\n")
+    text = text.replace(
+        "            ip: 127.20.0.2\n", "            ip: 127.20.0.9\n            status: offline\n"
+    )
     text = text.replace("    length_m: 900\n", "    length_m: 950\n")
     text = text.replace("        lat: 35.31\n", "        lat: 35.32\n")
     # remove camera 1, add camera 3 on the freed port
     start = text.index("          - id: cam-east-v1-001\n")
     end = text.index("          - id: cam-east-v1-002\n")
-    cam3 = ("          - id: cam-east-v1-003\n            kind: camera\n            role: bullet\n"
-            "            name: 新枪机\n            ip: 127.20.0.3\n            funding: city_phase3\n"
-            "            uplink: {switch: sw-east-v1-p01, port: GigabitEthernet0/0/1}\n")
+    cam3 = (
+        "          - id: cam-east-v1-003\n            kind: camera\n            role: bullet\n"
+        "            name: 新枪机\n            ip: 127.20.0.3\n            funding: city_phase3\n"
+        "            uplink: {switch: sw-east-v1-p01, port: GigabitEthernet0/0/1}\n"
+    )
     t.write_text(text[:start] + cam3 + text[end:], encoding="utf-8")
     return d
 
@@ -59,8 +63,11 @@ def test_cli_json_and_exit_code(new_dir: Path, capsys: pytest.CaptureFixture[str
     out = json.loads(capsys.readouterr().out)
     assert out["added"] == [{"kind": "device", "id": "cam-east-v1-003"}]
     assert out["removed"] == [{"kind": "device", "id": "cam-east-v1-001"}]
-    assert {"kind": "fiber link", "id": "fl-east-0002", "fields": {"length_m": {"old": "900", "new": "950"}}} \
-        in out["changed"]
+    assert {
+        "kind": "fiber link",
+        "id": "fl-east-0002",
+        "fields": {"length_m": {"old": "900", "new": "950"}},
+    } in out["changed"]
     assert main(["diff", str(VALID), str(new_dir), "--exit-code"]) == 1
     assert main(["diff", str(VALID), str(VALID), "--exit-code"]) == 0
 

@@ -50,7 +50,8 @@ def test_fiber_cut_takes_down_exactly_its_subtree(sample_inventory):
 
 
 def test_target_labels_name_the_path(sample_inventory):
-    cam = next(d for d in sample_inventory.devices.values() if d.kind == "camera" and d.township == "genghuang")
+    cam = next(d for d in sample_inventory.devices.values()
+               if d.kind == "camera" and d.township == "genghuang")
     labels = sample_inventory.target_labels(cam.id)
     assert labels["access_switch"] == cam.uplink.switch == labels["uplink_switch"]
     assert labels["fiber_link"] == sample_inventory.topology.uplink_link[cam.uplink.switch]

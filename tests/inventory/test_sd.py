@@ -12,10 +12,31 @@ from inventory.cli import main
 from inventory.sd import LABELS, MODULES, file_sd, http_sd, write_file_sd
 
 # docs/contract.md, "Target labels"
-CONTRACT_LABELS = ("device kind role vendor model township village site contractor funding area uplink_switch "
-                   "uplink_port fiber_link access_switch agg_switch").split()
-CONTRACT_MODULES = {"icmp": {"camera", "switch", "nvr", "platform"}, "rtsp": {"camera"},
-                    "snmp_camera": {"camera"}, "snmp_switch": {"switch"}, "onvif": {"camera"}}
+CONTRACT_LABELS = [
+    "device",
+    "kind",
+    "role",
+    "vendor",
+    "model",
+    "township",
+    "village",
+    "site",
+    "contractor",
+    "funding",
+    "area",
+    "uplink_switch",
+    "uplink_port",
+    "fiber_link",
+    "access_switch",
+    "agg_switch",
+]
+CONTRACT_MODULES = {
+    "icmp": {"camera", "switch", "nvr", "platform"},
+    "rtsp": {"camera"},
+    "snmp_camera": {"camera"},
+    "snmp_switch": {"switch"},
+    "onvif": {"camera"},
+}
 
 
 def test_modules_and_labels_are_the_contracts() -> None:
@@ -64,10 +85,16 @@ def test_http_sd_is_the_same_groups(sample_inventory) -> None:  # type: ignore[n
 def test_write_file_sd_and_cli(sample_inventory, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     counts = write_file_sd(sample_inventory, tmp_path / "a")
     by_kind = Counter(d.kind for d in sample_inventory.active_devices())
-    assert counts == {"icmp": sum(by_kind.values()), "rtsp": by_kind["camera"], "snmp_camera": by_kind["camera"],
-                      "snmp_switch": by_kind["switch"], "onvif": by_kind["camera"]}
+    assert counts == {
+        "icmp": sum(by_kind.values()),
+        "rtsp": by_kind["camera"],
+        "snmp_camera": by_kind["camera"],
+        "snmp_switch": by_kind["switch"],
+        "onvif": by_kind["camera"],
+    }
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == sorted(f"{m}.json" for m in CONTRACT_MODULES)
     assert main(["sd", "--out", str(tmp_path / "b")]) == 0
     for m in CONTRACT_MODULES:
-        assert (tmp_path / "b" / f"{m}.json").read_text(encoding="utf-8") == \
-            (tmp_path / "a" / f"{m}.json").read_text(encoding="utf-8")
+        assert (tmp_path / "b" / f"{m}.json").read_text(encoding="utf-8") == (
+            tmp_path / "a" / f"{m}.json"
+        ).read_text(encoding="utf-8")

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (rows and messages in Chinese read best one per line)
 """Spreadsheet export/import: the whole sample district round-trips; bad rows are reported by row number."""
 
 from __future__ import annotations
@@ -18,15 +19,43 @@ from inventory.writer import render_files, write_inventory
 
 HERE = Path(__file__).parent
 VALID = HERE / "valid_min"
-HEADERS = ["设备编号", "设备名称", "设备类型", "设备用途", "IP地址", "资金来源", "点位编号", "点位名称", "经度", "纬度",
-           "所属乡镇", "所属村", "上联交换机", "上联端口", "状态"]
+HEADERS = [
+    "设备编号",
+    "设备名称",
+    "设备类型",
+    "设备用途",
+    "IP地址",
+    "资金来源",
+    "点位编号",
+    "点位名称",
+    "经度",
+    "纬度",
+    "所属乡镇",
+    "所属村",
+    "上联交换机",
+    "上联端口",
+    "状态",
+]
 
 
 def _new_cam(n: int, **over: str) -> dict[str, str]:
-    row = {"设备编号": f"cam-east-v1-{n:03d}", "设备名称": f"新装枪机{n}", "设备类型": "摄像机", "设备用途": "枪机",
-           "IP地址": f"127.20.0.{n}", "资金来源": "市三期", "点位编号": "east-v1-s001", "点位名称": "东一村村委会门口",
-           "经度": "113.81", "纬度": "35.31", "所属乡镇": "东镇", "所属村": "东一村", "上联交换机": "sw-east-v1-p01",
-           "上联端口": f"GigabitEthernet0/0/{n}", "状态": "在用"}
+    row = {
+        "设备编号": f"cam-east-v1-{n:03d}",
+        "设备名称": f"新装枪机{n}",
+        "设备类型": "摄像机",
+        "设备用途": "枪机",
+        "IP地址": f"127.20.0.{n}",
+        "资金来源": "市三期",
+        "点位编号": "east-v1-s001",
+        "点位名称": "东一村村委会门口",
+        "经度": "113.81",
+        "纬度": "35.31",
+        "所属乡镇": "东镇",
+        "所属村": "东一村",
+        "上联交换机": "sw-east-v1-p01",
+        "上联端口": f"GigabitEthernet0/0/{n}",
+        "状态": "在用",
+    }
     row.update(over)
     return row
 
@@ -80,7 +109,9 @@ def test_export_has_every_sheet_with_chinese_headers(sample_inventory, tmp_path,
     header = devices[0]
     for h in ("点位名称", "IP地址", "经度", "纬度", "所属乡镇", "所属村", "设备型号", "序列号"):
         assert h in header
-    cam = dict(zip(header, next(r for r in devices[1:] if r[header.index("设备用途")] == "球机"), strict=True))
+    cam = dict(
+        zip(header, next(r for r in devices[1:] if r[header.index("设备用途")] == "球机"), strict=True)
+    )
     assert cam["设备类型"] == "摄像机" and cam["状态"] in ("在用", "故障", "离线", "拆除中")
     links = list(book["光纤链路"].iter_rows(values_only=True))
     assert len(links) == 1 + len(sample_inventory.links)
@@ -94,7 +125,12 @@ def test_import_adds_and_updates_by_id(inv_dir, tmp_path, capsys):  # type: igno
     assert inv.devices["cam-east-v1-003"].funding == "city_phase3"
     assert inv.devices["cam-east-v1-003"].uplink.port == "GigabitEthernet0/0/3"  # type: ignore[union-attr]
     old = inv.devices["cam-east-v1-001"]
-    assert (old.serial, str(old.installed), old.role, old.ip) == ("SN-NEW-1", "2019-07-01", "bullet", "127.20.0.1")
+    assert (old.serial, str(old.installed), old.role, old.ip) == (
+        "SN-NEW-1",
+        "2019-07-01",
+        "bullet",
+        "127.20.0.1",
+    )
     out = capsys.readouterr().out.splitlines()
     assert "+ device cam-east-v1-003" in out
     assert "~ device cam-east-v1-001: serial: ∅ → SN-NEW-1; installed: 2019-06-12 → 2019-07-01" in out
@@ -102,8 +138,10 @@ def test_import_adds_and_updates_by_id(inv_dir, tmp_path, capsys):  # type: igno
 
 
 def test_dry_run_writes_nothing(inv_dir, tmp_path, capsys):  # type: ignore[no-untyped-def]
-    before = {p: p.read_bytes() for p in inv_dir.rglob("*")if p.is_file()}
-    path = _write_csv(tmp_path / "a.csv", [_new_cam(3), _new_cam(4, 点位编号="east-v1-s002", 点位名称="东一村桥头")])
+    before = {p: p.read_bytes() for p in inv_dir.rglob("*") if p.is_file()}
+    path = _write_csv(
+        tmp_path / "a.csv", [_new_cam(3), _new_cam(4, 点位编号="east-v1-s002", 点位名称="东一村桥头")]
+    )
     assert main(["import", str(path), "--into", str(inv_dir), "--dry-run"]) == 0
     assert {p: p.read_bytes() for p in inv_dir.rglob("*") if p.is_file()} == before
     out = capsys.readouterr().out.splitlines()
@@ -120,21 +158,32 @@ def test_dry_run_writes_nothing(inv_dir, tmp_path, capsys):  # type: ignore[no-u
 
 
 BAD_ROWS = [
-    (_new_cam(3, IP地址="127.20.0.300"),
-     "a.csv row 2: device cam-east-v1-003: IP地址: '127.20.0.300' is not a valid IPv4 address"),
-    (_new_cam(4, 所属乡镇="西镇", 点位编号="west-s1"),
-     "a.csv row 3: device cam-east-v1-004: 所属乡镇: unknown township '西镇'"),
-    (_new_cam(5, 设备编号="cam-east-v1-003"),
-     "a.csv row 4: device cam-east-v1-003: device cam-east-v1-003 is already in a.csv row 2"),
-    (_new_cam(6, 设备用途="鱼眼", 状态="坏了"),
-     "a.csv row 5: device cam-east-v1-006: 设备用途: '鱼眼' is not one of bullet, ptz_dome, face_recognition, "
-     "high_altitude_lookout; 状态: '坏了' is not one of active, planned, staged, offline, failed, decommissioning"),
-    (_new_cam(7, 设备名称=""),
-     "a.csv row 6: device cam-east-v1-007: 设备名称: required for a new device, but empty"),
-    (_new_cam(8, 上联端口=""),
-     "a.csv row 7: device cam-east-v1-008: 上联交换机 and 上联端口 go together"),
-    (_new_cam(9, 经度="113.9"),
-     "a.csv row 8: device cam-east-v1-009: site east-v1-s001: name/coordinates differ from a.csv row 2"),
+    (
+        _new_cam(3, IP地址="127.20.0.300"),
+        "a.csv row 2: device cam-east-v1-003: IP地址: '127.20.0.300' is not a valid IPv4 address",
+    ),
+    (
+        _new_cam(4, 所属乡镇="西镇", 点位编号="west-s1"),
+        "a.csv row 3: device cam-east-v1-004: 所属乡镇: unknown township '西镇'",
+    ),
+    (
+        _new_cam(5, 设备编号="cam-east-v1-003"),
+        "a.csv row 4: device cam-east-v1-003: device cam-east-v1-003 is already in a.csv row 2",
+    ),
+    (
+        _new_cam(6, 设备用途="鱼眼", 状态="坏了"),
+        "a.csv row 5: device cam-east-v1-006: 设备用途: '鱼眼' is not one of bullet, ptz_dome, face_recognition, "
+        "high_altitude_lookout; 状态: '坏了' is not one of active, planned, staged, offline, failed, decommissioning",
+    ),
+    (
+        _new_cam(7, 设备名称=""),
+        "a.csv row 6: device cam-east-v1-007: 设备名称: required for a new device, but empty",
+    ),
+    (_new_cam(8, 上联端口=""), "a.csv row 7: device cam-east-v1-008: 上联交换机 and 上联端口 go together"),
+    (
+        _new_cam(9, 经度="113.9"),
+        "a.csv row 8: device cam-east-v1-009: site east-v1-s001: name/coordinates differ from a.csv row 2",
+    ),
 ]
 
 
@@ -149,7 +198,9 @@ def test_bad_rows_are_each_reported_with_row_number(inv_dir, tmp_path, mapping):
 
 
 def test_bad_ip_row(inv_dir, tmp_path, mapping):  # type: ignore[no-untyped-def]
-    _, _, result, _, _ = import_spreadsheet(_write_csv(tmp_path / "a.csv", [BAD_ROWS[0][0]]), inv_dir, mapping)
+    _, _, result, _, _ = import_spreadsheet(
+        _write_csv(tmp_path / "a.csv", [BAD_ROWS[0][0]]), inv_dir, mapping
+    )
     assert result.failed == [BAD_ROWS[0][1]]
 
 
@@ -158,13 +209,17 @@ def test_missing_column(inv_dir, tmp_path, mapping):  # type: ignore[no-untyped-
     rows = [_new_cam(3), {"设备编号": "cam-east-v1-001", "设备名称": "改名"}]
     _, _, result, _, _ = import_spreadsheet(_write_csv(tmp_path / "a.csv", rows, headers), inv_dir, mapping)
     # the new device needs an address; the existing one is updated without it
-    assert result.failed == ["a.csv row 2: device cam-east-v1-003: IP地址: column missing (required for a new device)"]
+    assert result.failed == [
+        "a.csv row 2: device cam-east-v1-003: IP地址: column missing (required for a new device)"
+    ]
     assert result.imported == 1
 
 
 def test_missing_id_column_is_one_error(inv_dir, tmp_path, mapping):  # type: ignore[no-untyped-def]
     path = _write_csv(tmp_path / "a.csv", [_new_cam(3), _new_cam(4)], [h for h in HEADERS if h != "设备编号"])
-    with pytest.raises(UserError, match=r"^a.csv: no 设备编号 column \(id\): none of its 2 rows can be imported$"):
+    with pytest.raises(
+        UserError, match=r"^a.csv: no 设备编号 column \(id\): none of its 2 rows can be imported$"
+    ):
         import_spreadsheet(path, inv_dir, mapping)
 
 
@@ -173,12 +228,17 @@ def test_cli_fails_on_bad_rows_unless_partial(inv_dir, tmp_path, capsys):  # typ
     before = (inv_dir / "townships/east.yaml").read_text(encoding="utf-8")
     assert main(["import", str(path), "--into", str(inv_dir)]) == 1
     err = capsys.readouterr().err.splitlines()
-    assert err == [f"sharpeyes-inventory: error: {path}: 1 row cannot be imported; nothing written "
-                   "(--allow-partial imports the others)",
-                   "  a.csv row 3: device cam-east-v1-004: 所属乡镇: unknown township '西镇'"]
+    assert err == [
+        f"sharpeyes-inventory: error: {path}: 1 row cannot be imported; nothing written "
+        "(--allow-partial imports the others)",
+        "  a.csv row 3: device cam-east-v1-004: 所属乡镇: unknown township '西镇'",
+    ]
     assert (inv_dir / "townships/east.yaml").read_text(encoding="utf-8") == before
     assert main(["import", str(path), "--into", str(inv_dir), "--allow-partial"]) == 0
-    assert "skipped: a.csv row 3: device cam-east-v1-004: 所属乡镇: unknown township '西镇'" in capsys.readouterr().out
+    assert (
+        "skipped: a.csv row 3: device cam-east-v1-004: 所属乡镇: unknown township '西镇'"
+        in capsys.readouterr().out
+    )
     assert "cam-east-v1-003" in load_inventory(inv_dir).devices
 
 
@@ -224,8 +284,10 @@ def test_gbk_csv_from_chinese_excel(inv_dir, tmp_path, mapping):  # type: ignore
 
 def test_mapping_is_strict(tmp_path):  # type: ignore[no-untyped-def]
     bad = tmp_path / "m.yaml"
-    bad.write_text("sheets:\n  devices:\n    sheet: 设备\n    colums: {}\nvalues:\n  status: {在用: running}\n",
-                   encoding="utf-8")
+    bad.write_text(
+        "sheets:\n  devices:\n    sheet: 设备\n    colums: {}\nvalues:\n  status: {在用: running}\n",
+        encoding="utf-8",
+    )
     with pytest.raises(UserError) as info:
         load_mapping(bad)
     assert info.value.detail == [
@@ -238,5 +300,5 @@ def test_mapping_is_strict(tmp_path):  # type: ignore[no-untyped-def]
 
 def test_import_into_empty_dir_needs_a_district(tmp_path, mapping):  # type: ignore[no-untyped-def]
     path = _write_csv(tmp_path / "a.csv", [_new_cam(3)])
-    with pytest.raises(UserError, match="has no district.yaml and a.csv has no 区县 sheet"):
+    with pytest.raises(UserError, match=r"has no district\.yaml and a\.csv has no 区县 sheet"):
         import_spreadsheet(path, tmp_path / "new", mapping)

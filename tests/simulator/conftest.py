@@ -18,10 +18,15 @@ from simulator.state import DeviceState
 def make_state() -> Callable[..., DeviceState]:
     def make(vendor: str = "hikvision", **kwargs: object) -> DeviceState:
         ip = next_ip()
-        values: dict[str, object] = {"device_id": f"cam-{vendor}-{ip.replace('.', '-')}", "ip": ip,
-                                     "vendor": vendor, **IDENTITY.get(vendor, IDENTITY["uniview"])}
+        values: dict[str, object] = {
+            "device_id": f"cam-{vendor}-{ip.replace('.', '-')}",
+            "ip": ip,
+            "vendor": vendor,
+            **IDENTITY.get(vendor, IDENTITY["uniview"]),
+        }
         values.update(kwargs)
         return DeviceState(**values)  # type: ignore[arg-type]
+
     return make
 
 
@@ -43,6 +48,7 @@ async def serve() -> AsyncIterator[Callable[..., object]]:
 
 # ---------------------------------------------------------------- ONVIF schemas (shipped with the client)
 
+
 @pytest.fixture(scope="session")
 def onvif_schemas() -> dict[str, etree.XMLSchema]:
     """XSD of the device and media services, taken from the WSDLs bundled with onvif-zeep-async."""
@@ -60,6 +66,7 @@ def onvif_schemas() -> dict[str, etree.XMLSchema]:
 
 # ---------------------------------------------------------------- the whole simulator (SNMP, faults, API)
 # (appended by the SNMP/faults helper; fixtures for test_sim_*.py)
+
 
 @pytest.fixture(scope="session")
 def sim_secrets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
@@ -81,9 +88,14 @@ def running_sim(sample_inventory: object, sim_secrets: dict[str, object]):  # ty
 
     if os.geteuid() != 0 or shutil.which("nft") is None:
         pytest.skip("the simulator's network tests need root and nftables")
-    opts = Options(snmp_port=SNMP_PORT, onvif_port=ONVIF_PORT, rtsp_port=RTSP_PORT,
-                   control=("127.0.0.1", CONTROL_PORT), nft_table=f"sharpeyes_sim_test{os.getpid()}",
-                   townships=TOWNSHIPS)
+    opts = Options(
+        snmp_port=SNMP_PORT,
+        onvif_port=ONVIF_PORT,
+        rtsp_port=RTSP_PORT,
+        control=("127.0.0.1", CONTROL_PORT),
+        nft_table=f"sharpeyes_sim_test{os.getpid()}",
+        townships=TOWNSHIPS,
+    )
     thread = SimThread(lambda: Simulator(sample_inventory, parse(sim_secrets), opts))  # type: ignore[arg-type]
     thread.start()
     wait_for(lambda: api("GET", "/api/health")[1].get("ready"), what="control API ready")

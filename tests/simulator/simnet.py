@@ -73,10 +73,15 @@ class SimThread:
 
 # ---------------------------------------------------------------- control API
 
+
 def api(method: str, path: str, body: Any = None, port: int = CONTROL_PORT) -> tuple[int, Any]:
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        data=data,
+        method=method,
+        headers={"Content-Type": "application/json"},
+    )
     try:
         with urllib.request.urlopen(req, timeout=10) as resp:
             return resp.status, json.loads(resp.read())
@@ -113,6 +118,7 @@ def wait_for(predicate: Callable[[], T], timeout: float = 15.0, interval: float 
 
 # ---------------------------------------------------------------- net-snmp CLI
 
+
 @dataclass(frozen=True)
 class SnmpCreds:
     version: int
@@ -124,18 +130,44 @@ class SnmpCreds:
     def args(self) -> list[str]:
         if self.version == 2:
             return ["-v2c", "-c", self.community]
-        return ["-v3", "-l", "authPriv", "-u", self.user, "-a", "SHA", "-A", self.auth, "-x", "AES", "-X", self.priv]
+        return [
+            "-v3",
+            "-l",
+            "authPriv",
+            "-u",
+            self.user,
+            "-a",
+            "SHA",
+            "-A",
+            self.auth,
+            "-x",
+            "AES",
+            "-X",
+            self.priv,
+        ]
 
 
 _LINE = re.compile(r"^(\.?[\d.]+) = (?:([\w-]+): )?(.*)$")
 
 
-def _run_snmp(tool: str, creds: SnmpCreds, ip: str, oids: Iterable[str], timeout: float = 1.0,
-              retries: int = 0) -> subprocess.CompletedProcess[str]:
-    cmd = [tool, *creds.args(), "-On", "-Oe", "-t", str(timeout), "-r", str(retries),
-           f"{ip}:{SNMP_PORT}", *oids]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=60, env={**os.environ, "MIBS": ""},
-                          check=False)
+def _run_snmp(
+    tool: str, creds: SnmpCreds, ip: str, oids: Iterable[str], timeout: float = 1.0, retries: int = 0
+) -> subprocess.CompletedProcess[str]:
+    cmd = [
+        tool,
+        *creds.args(),
+        "-On",
+        "-Oe",
+        "-t",
+        str(timeout),
+        "-r",
+        str(retries),
+        f"{ip}:{SNMP_PORT}",
+        *oids,
+    ]
+    return subprocess.run(
+        cmd, capture_output=True, text=True, timeout=60, env={**os.environ, "MIBS": ""}, check=False
+    )
 
 
 def parse_lines(out: str) -> dict[str, tuple[str, str]]:
@@ -188,10 +220,12 @@ def counter(creds: SnmpCreds, ip: str, oid: str) -> tuple[float, int]:
 
 # ---------------------------------------------------------------- ICMP, TCP
 
+
 def answering(addrs: Iterable[str], count: int = 1, timeout: float = 1.0) -> set[str]:
     """The addresses that answer a ping (privileged ICMP: the tests run as root)."""
-    hosts = icmplib.multiping(list(addrs), count=count, interval=0.05, timeout=timeout,
-                              concurrent_tasks=256, privileged=True)
+    hosts = icmplib.multiping(
+        list(addrs), count=count, interval=0.05, timeout=timeout, concurrent_tasks=256, privileged=True
+    )
     return {h.address for h in hosts if h.is_alive}
 
 
@@ -200,11 +234,11 @@ def pings(addr: str) -> bool:
 
 
 def tcp_state(ip: str, port: int, timeout: float = 1.0) -> str:
-    """"open", "refused" or "timeout"."""
+    """ "open", "refused" or "timeout"."""
     try:
         with socket.create_connection((ip, port), timeout=timeout):
             return "open"
     except ConnectionRefusedError:
         return "refused"
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         return "timeout"

@@ -48,12 +48,21 @@ def mac_hex(mac: str) -> str:
     return mac.replace(":", " ").upper()
 
 
-def test_camera_v3_authpriv_system_group_and_hikvision_objects(sample_inventory: Inventory,
-                                                               sim_secrets: dict[str, Any]) -> None:
+def test_camera_v3_authpriv_system_group_and_hikvision_objects(
+    sample_inventory: Inventory, sim_secrets: dict[str, Any]
+) -> None:
     cam = pick(sample_inventory, kind="camera", vendor="hikvision", auth="cams-v3")
     c = creds(sim_secrets, "cams-v3")
-    got = snmpget(c, cam.ip, f"{SYS}.1.0", f"{SYS}.2.0", f"{SYS}.3.0", f"{SYS}.5.0",
-                  "1.3.6.1.4.1.39165.1.1.0", "1.3.6.1.4.1.39165.1.3.0")
+    got = snmpget(
+        c,
+        cam.ip,
+        f"{SYS}.1.0",
+        f"{SYS}.2.0",
+        f"{SYS}.3.0",
+        f"{SYS}.5.0",
+        "1.3.6.1.4.1.39165.1.1.0",
+        "1.3.6.1.4.1.39165.1.3.0",
+    )
     assert got is not None
     assert got[f"{SYS}.1.0"] == ("STRING", "Hikvision company products")
     assert got[f"{SYS}.2.0"][0] == "OID" and got[f"{SYS}.2.0"][1].startswith(".1.3.6.1.4.1.39165")
@@ -78,7 +87,9 @@ def _ticks(c: SnmpCreds, ip: str) -> int:
 
 
 @pytest.mark.parametrize("vendor", ["hikvision", "dahua", "uniview"])
-def test_legacy_cameras_answer_v2c(vendor: str, sample_inventory: Inventory, sim_secrets: dict[str, Any]) -> None:
+def test_legacy_cameras_answer_v2c(
+    vendor: str, sample_inventory: Inventory, sim_secrets: dict[str, Any]
+) -> None:
     cam = pick(sample_inventory, kind="camera", vendor=vendor, auth="cams-legacy")
     got = snmpget(creds(sim_secrets, "cams-legacy"), cam.ip, f"{SYS}.1.0", f"{SYS}.3.0", f"{SYS}.5.0")
     assert got is not None and got[f"{SYS}.5.0"] == ("STRING", cam.id)
@@ -137,14 +148,17 @@ def _model_rx(sim: Any, switch: str, port: str) -> float:
     return world.rx_power_dbm(s, s.by_name[port])  # type: ignore[no-any-return]
 
 
-def test_huawei_switch_v3_interfaces_lldp_fdb_and_optics(sample_inventory: Inventory, sim_secrets: dict[str, Any],
-                                                          running_sim: Any) -> None:
+def test_huawei_switch_v3_interfaces_lldp_fdb_and_optics(
+    sample_inventory: Inventory, sim_secrets: dict[str, Any], running_sim: Any
+) -> None:
     sw = pick(sample_inventory, kind="switch", role="access", vendor="huawei")
     c = creds(sim_secrets, "switches-v3")
     by_name = _switch_checks(sw, c, sample_inventory)
     port, _link = _uplink(sample_inventory, sw)
     alias = column(snmpwalk(c, sw.ip, ENT_ALIAS), ENT_ALIAS)
-    ent = next(k.split(".")[0] for k, v in alias.items() if v.endswith(f".1.3.6.1.2.1.2.2.1.1.{by_name[port]}"))
+    ent = next(
+        k.split(".")[0] for k, v in alias.items() if v.endswith(f".1.3.6.1.2.1.2.2.1.1.{by_name[port]}")
+    )
     got = snmpget(c, sw.ip, f"{HW_RX}.{ent}", f"{HW_TX}.{ent}")
     assert got is not None
     rx_uw = int(got[f"{HW_RX}.{ent}"][1])
@@ -157,8 +171,9 @@ def test_huawei_switch_v3_interfaces_lldp_fdb_and_optics(sample_inventory: Inven
     assert snmpget(c, sw.ip, f"{HW_RX}.{cent}") == {f"{HW_RX}.{cent}": ("INTEGER", "-1")}
 
 
-def test_h3c_switch_v2c_interfaces_lldp_fdb_and_optics(sample_inventory: Inventory, sim_secrets: dict[str, Any],
-                                                        running_sim: Any) -> None:
+def test_h3c_switch_v2c_interfaces_lldp_fdb_and_optics(
+    sample_inventory: Inventory, sim_secrets: dict[str, Any], running_sim: Any
+) -> None:
     sw = pick(sample_inventory, kind="switch", role="access", vendor="h3c", township="genghuang")
     c = creds(sim_secrets, "switches-v2c")
     by_name = _switch_checks(sw, c, sample_inventory)
@@ -166,7 +181,9 @@ def test_h3c_switch_v2c_interfaces_lldp_fdb_and_optics(sample_inventory: Invento
     idx = by_name[port]
     got = snmpget(c, sw.ip, f"{H3C_RX}.{idx}", f"{H3C_TX}.{idx}")
     assert got is not None
-    assert math.isclose(int(got[f"{H3C_RX}.{idx}"][1]) / 100, _model_rx(running_sim, sw.id, port), abs_tol=0.2)
+    assert math.isclose(
+        int(got[f"{H3C_RX}.{idx}"][1]) / 100, _model_rx(running_sim, sw.id, port), abs_tol=0.2
+    )
     assert -1000 < int(got[f"{H3C_TX}.{idx}"][1]) < 0
     unused = [p.name for p in sw.ports if p.media == "fiber" and p.name != port]
     if unused:
@@ -174,11 +191,17 @@ def test_h3c_switch_v2c_interfaces_lldp_fdb_and_optics(sample_inventory: Invento
         assert empty == {f"{H3C_RX}.{by_name[unused[0]]}": ("INTEGER", "2147483647")}
 
 
-@pytest.mark.parametrize("vendor,profile,township", [("huawei", "switches-v3", "baodong"),
-                                                     ("h3c", "switches-v2c", "genghuang")])
-def test_port_counters_grow_at_the_camera_bitrate(vendor: str, profile: str, township: str,
-                                                   sample_inventory: Inventory, sim_secrets: dict[str, Any],
-                                                   running_sim: Any) -> None:
+@pytest.mark.parametrize(
+    "vendor,profile,township", [("huawei", "switches-v3", "baodong"), ("h3c", "switches-v2c", "genghuang")]
+)
+def test_port_counters_grow_at_the_camera_bitrate(
+    vendor: str,
+    profile: str,
+    township: str,
+    sample_inventory: Inventory,
+    sim_secrets: dict[str, Any],
+    running_sim: Any,
+) -> None:
     sw = pick(sample_inventory, kind="switch", role="access", vendor=vendor, township=township)
     c = creds(sim_secrets, profile)
     names = column(snmpwalk(c, sw.ip, IF_NAME), IF_NAME)
@@ -186,7 +209,12 @@ def test_port_counters_grow_at_the_camera_bitrate(vendor: str, profile: str, tow
     idx = next(k for k, v in names.items() if v == cam.uplink.port)  # type: ignore[union-attr]
     oid = f"{IF_HC_IN}.{idx}"
     t0, v0 = counter(c, sw.ip, oid)
-    t1, v1 = wait_for(lambda: (r := counter(c, sw.ip, oid)) and r[0] - t0 >= 3.0 and r, what="3 s later")
+
+    def later() -> tuple[float, int] | None:
+        r = counter(c, sw.ip, oid)
+        return r if r[0] - t0 >= 3.0 else None
+
+    t1, v1 = wait_for(later, what="3 s later")  # type: ignore[misc]
     rate = (v1 - v0) / (t1 - t0)
     model = running_sim.sim.world.cameras[cam.id].expected_rate()
     assert model > (cam.bitrate_kbps + 512) * 125 * 0.6
