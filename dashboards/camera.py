@@ -146,7 +146,7 @@ def build(lang: Lang) -> c.db.Dashboard:
     today = f"sum_over_time({c.DEVICE_UP}{D}[$__range])\n/ count_over_time({c.DEVICE_UP}{D}[$__range])"
     uptime = f'sharpeyes_uptime_seconds{{job="{c.JOB_SNMP_CAMERA}", device="$device"}}'
     clock = f'sharpeyes_onvif_clock_offset_seconds{{job="{c.JOB_ONVIF}", device="$device"}}'
-    tickets_link = "${tickets_url}/api/v1/tickets?township=${device_township}&contractor=${contractor}"
+    tickets_link = "${tickets_url}/api/v1/tickets?device=${device}&state=open,acknowledged,in_progress,resolved,closed"
     drift = c.CLOCK_DRIFT_SECONDS
     ds = (
         ds.link(

@@ -51,11 +51,12 @@ class Filters:
     township: str = ""
     severity: str = ""
     breached: bool | None = None
+    device: str = ""  # tickets listing this device among their affected devices
     limit: int = 100
     offset: int = 0
 
 
-FILTER_KEYS = ("state", "contractor", "township", "severity", "breached", "limit", "offset")
+FILTER_KEYS = ("state", "contractor", "township", "severity", "breached", "device", "limit", "offset")
 
 
 def parse_filters(q: Mapping[str, str], max_limit: int = 1000) -> Filters:
@@ -81,7 +82,11 @@ def parse_filters(q: Mapping[str, str], max_limit: int = 1000) -> Filters:
         out.append(int(raw))
     if not 1 <= out[0] <= max_limit:
         raise FieldError("limit", f"must be between 1 and {max_limit}")
-    return Filters(states, q.get("contractor", ""), q.get("township", ""), severity, breached, out[0], out[1])
+    device = q.get("device", "")
+    if len(device) > 200:
+        raise FieldError("device", "too long (at most 200 characters)")
+    return Filters(states, q.get("contractor", ""), q.get("township", ""), severity, breached, device,
+                   out[0], out[1])
 
 
 class TicketService:
@@ -224,6 +229,8 @@ class TicketService:
             q = q.where(Ticket.township == f.township)
         if f.severity:
             q = q.where(Ticket.severity == f.severity)
+        if f.device:
+            q = q.where(Ticket.id.in_(select(Alert.ticket_id).where(Alert.subject == f.device)))
         if f.breached is not None:
             either = Ticket.response_breached.is_(True) | Ticket.repair_breached.is_(True)
             q = q.where(either if f.breached else ~either)

@@ -355,3 +355,13 @@ async def test_unprocessable_notification_is_kept_and_retried(
     with service.store.session() as s:
         assert [row.status for row in s.scalars(select(InboxNotification))] == ["processed"]
     assert count(service, Ticket) == 1
+
+
+async def test_filter_by_device_finds_the_ticket_that_lists_it(service: TicketService) -> None:
+    # cam-1 and cam-2 under one switch: the switch ticket lists both; cam-9 elsewhere has its own
+    await deliver(service, switch_down("sw-acc-1"), cam_down("cam-1"), cam_down("cam-2"),
+                  cam_down("cam-9", labels=cam_labels("cam-9", "sw-acc-2", "fl-2")))
+    by_cam2 = await tickets(service, device="cam-2")
+    assert [t["root_key"] for t in by_cam2] == ["switch:sw-acc-1"]
+    assert [t["root_key"] for t in await tickets(service, device="cam-9")] == ["device:cam-9"]
+    assert await tickets(service, device="cam-unknown") == []
