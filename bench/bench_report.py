@@ -65,9 +65,24 @@ def main() -> int:
     try:
         if not (args.reuse and tsdb.is_dir()):
             shutil.rmtree(tsdb, ignore_errors=True)
-            secs, rss, rc = run_timed([py, "-m", "simulator.history", "--month", MONTH, "--out", str(hist),
-                                       "--step", str(args.step), "--info-step", "21600", "--split-days", "8"],
-                                      cwd=ROOT)
+            secs, rss, rc = run_timed(
+                [
+                    py,
+                    "-m",
+                    "simulator.history",
+                    "--month",
+                    MONTH,
+                    "--out",
+                    str(hist),
+                    "--step",
+                    str(args.step),
+                    "--info-step",
+                    "21600",
+                    "--split-days",
+                    "8",
+                ],
+                cwd=ROOT,
+            )
             assert rc == 0, "generation failed"
             files = sorted(hist.glob("history*.om"))
             size = sum(f.stat().st_size for f in files) / 1e9
@@ -75,8 +90,18 @@ def main() -> int:
             t0 = time.monotonic()
             peak = 0.0
             for f in files:
-                _, rss, rc = run_timed(["promtool", "tsdb", "create-blocks-from", "openmetrics",
-                                        "--max-block-duration=1458h", "-q", str(f), str(tsdb)])
+                _, rss, rc = run_timed(
+                    [
+                        "promtool",
+                        "tsdb",
+                        "create-blocks-from",
+                        "openmetrics",
+                        "--max-block-duration=1458h",
+                        "-q",
+                        str(f),
+                        str(tsdb),
+                    ]
+                )
                 assert rc == 0, f"promtool failed on {f}"
                 peak = max(peak, rss)
                 f.unlink()  # the blocks are what we need; the text is large
@@ -85,10 +110,17 @@ def main() -> int:
         url = f"http://127.0.0.1:{port}"
         (work / "prometheus.yml").write_text("global:\n  scrape_interval: 1m\n")
         t0 = time.monotonic()
-        prom = subprocess.Popen(["prometheus", f"--config.file={work / 'prometheus.yml'}",
-                                 f"--storage.tsdb.path={tsdb}", "--storage.tsdb.retention.time=10y",
-                                 f"--web.listen-address=127.0.0.1:{port}"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        prom = subprocess.Popen(
+            [
+                "prometheus",
+                f"--config.file={work / 'prometheus.yml'}",
+                f"--storage.tsdb.path={tsdb}",
+                "--storage.tsdb.retention.time=10y",
+                f"--web.listen-address=127.0.0.1:{port}",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             while True:
                 try:
@@ -100,14 +132,29 @@ def main() -> int:
                 if prom.poll() is not None:
                     raise SystemExit("prometheus exited")
             print(f"prometheus ready: {time.monotonic() - t0:.1f} s")
-            cmd = [py, "-m", "reports", "monthly", "--month", MONTH, "--prometheus", url,
-                   "--inventory", str(ROOT / "inventory" / "sample" / "fengquan"),
-                   "--exclusions", str(hist / "exclusions.yaml"), "--out", str(out)]
+            cmd = [
+                py,
+                "-m",
+                "reports",
+                "monthly",
+                "--month",
+                MONTH,
+                "--prometheus",
+                url,
+                "--inventory",
+                str(ROOT / "inventory" / "sample" / "fengquan"),
+                "--exclusions",
+                str(hist / "exclusions.yaml"),
+                "--out",
+                str(out),
+            ]
             for n in (1, 2):
                 secs, rss, rc = run_timed(cmd, cwd=ROOT)
                 assert rc == 0, "report failed"
-                print(f"report run {n}: {secs:.1f} s, peak RSS {rss:.0f} MB "
-                      f"(prometheus peak RSS {rss_mb(prom.pid):.0f} MB)")
+                print(
+                    f"report run {n}: {secs:.1f} s, peak RSS {rss:.0f} MB "
+                    f"(prometheus peak RSS {rss_mb(prom.pid):.0f} MB)"
+                )
         finally:
             prom.terminate()
             prom.wait(30)

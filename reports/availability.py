@@ -22,6 +22,7 @@ gives the same samples under Prometheus 2's closed and Prometheus 3's left-open 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import zoneinfo
 from collections import defaultdict
@@ -43,6 +44,7 @@ Interval = tuple[float, float]
 
 
 # --- the month ------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class Period:
@@ -86,6 +88,7 @@ def month_period(month: str, tz: zoneinfo.ZoneInfo) -> Period:
 
 # --- small interval helpers -----------------------------------------------------------------------
 
+
 def merge(intervals: list[Interval]) -> list[Interval]:
     out: list[Interval] = []
     for s, e in sorted(i for i in intervals if i[1] > i[0]):
@@ -117,6 +120,7 @@ def overlap(a: Interval, b: Interval) -> float:
 
 # --- results --------------------------------------------------------------------------------------
 
+
 @dataclass(slots=True)
 class Result:
     period: Period
@@ -135,9 +139,16 @@ class Result:
 
 # --- the computation ------------------------------------------------------------------------------
 
+
 class Calculator:
-    def __init__(self, prom: Prometheus, cfg: Config, period: Period, inv: Inventory | None,
-                 exclusions: list[Exclusion]) -> None:
+    def __init__(
+        self,
+        prom: Prometheus,
+        cfg: Config,
+        period: Period,
+        inv: Inventory | None,
+        exclusions: list[Exclusion],
+    ) -> None:
         self.prom = prom
         self.cfg = cfg
         self.period = period
@@ -154,8 +165,10 @@ class Calculator:
     # --- per device-day counts
     def daily_counts(self, period: Period) -> tuple[list[str], np.ndarray, np.ndarray]:
         """(devices, successful samples [dev, day], samples [dev, day])."""
-        exprs = [f"sum by (device) (sum_over_time({self.sel}[1d]))",
-                 f"sum by (device) (count_over_time({self.sel}[1d]))"]
+        exprs = [
+            f"sum by (device) (sum_over_time({self.sel}[1d]))",
+            f"sum by (device) (count_over_time({self.sel}[1d]))",
+        ]
         n = len(period.days)
         if period.uniform:
             first, last = period.days[0][1] - EPS, period.days[-1][1] - EPS
@@ -194,12 +207,16 @@ class Calculator:
         full = [i for i, (a, b) in enumerate(self.period.days) if b - a == 86400]
         most = present[:, full].max() if full and present.size else 0
         if most <= 0:
-            raise UserError(f"no probe_success samples of job {self.cfg.job!r} in {self.period.month}: "
-                            f"is this the right Prometheus, and has the month been backfilled?")
+            raise UserError(
+                f"no probe_success samples of job {self.cfg.job!r} in {self.period.month}: "
+                f"is this the right Prometheus, and has the month been backfilled?"
+            )
         return float(max(1, round(86400 / most)))
 
     # --- active periods: series that start or end inside the month
-    def active_periods(self, devices: list[str], present: np.ndarray, S: float) -> tuple[np.ndarray, np.ndarray]:
+    def active_periods(
+        self, devices: list[str], present: np.ndarray, S: float
+    ) -> tuple[np.ndarray, np.ndarray]:
         p = self.period
         n_dev, n_days = present.shape
         start = np.full(n_dev, p.start)
@@ -227,9 +244,13 @@ class Calculator:
                 ts = slots.get(devices[i])
                 if ts is None or not len(ts):
                     continue
-                if i in heads.get(day, []) and (day > f0 or (len(fleet_times) and fleet_times[0] < ts[0] - S / 2)):
+                if i in heads.get(day, []) and (
+                    day > f0 or (len(fleet_times) and fleet_times[0] < ts[0] - S / 2)
+                ):
                     start[i] = ts[0] - S / 2
-                if i in tails.get(day, []) and (day < f1 or (len(fleet_times) and fleet_times[-1] > ts[-1] + S / 2)):
+                if i in tails.get(day, []) and (
+                    day < f1 or (len(fleet_times) and fleet_times[-1] > ts[-1] + S / 2)
+                ):
                     end[i] = ts[-1] + S / 2
         return start, end
 
@@ -271,13 +292,15 @@ class Calculator:
                 cuts |= {a, b}
         edges = sorted(c for c in cuts if period.start <= c <= period.end)
         out = []
-        for a, b in zip(edges, edges[1:], strict=False):
+        for a, b in itertools.pairwise(edges):
             devs = [d for d, ivs in windows.items() if any(s <= a and b <= e for s, e in ivs)]
             if devs:
                 out.append(((a, b), devs))
         return out
 
-    def piece_counts(self, pieces: list[tuple[Interval, list[str]]]) -> list[tuple[dict[str, float], dict[str, float]]]:
+    def piece_counts(
+        self, pieces: list[tuple[Interval, list[str]]]
+    ) -> list[tuple[dict[str, float], dict[str, float]]]:
         def one(piece: tuple[Interval, list[str]]) -> tuple[dict[str, float], dict[str, float]]:
             (a, b), devs = piece
             sel = self.selector(devs)
@@ -294,7 +317,7 @@ class Calculator:
         if not devices:
             return {}
         out: dict[str, np.ndarray] = {}
-        groups = [devices[i:i + REGEX_LIMIT] for i in range(0, len(devices), REGEX_LIMIT)]
+        groups = [devices[i : i + REGEX_LIMIT] for i in range(0, len(devices), REGEX_LIMIT)]
         for group in groups:
             expr = f"min by (device) (min_over_time({self.selector(group)}[{_dur(S)}])) == 0"
             for s in self.prom.query_range(expr, self.period.start + S / 2, self.period.end - S / 2, S):
@@ -307,8 +330,19 @@ class Calculator:
 
     # --- labels
     def labels(self, devices: list[str]) -> pd.DataFrame:
-        cols = ["kind", "role", "name", "township", "village", "site", "contractor", "funding", "area",
-                "uplink_switch", "fiber_link"]
+        cols = [
+            "kind",
+            "role",
+            "name",
+            "township",
+            "village",
+            "site",
+            "contractor",
+            "funding",
+            "area",
+            "uplink_switch",
+            "fiber_link",
+        ]
         info: dict[str, dict[str, str]] = {}
         span = _dur(self.period.end - self.period.start)
         q = f'last_over_time(sharpeyes_device_info{{job="sharpeyes_inventory"}}[{span}])'
@@ -321,26 +355,47 @@ class Calculator:
             row["tags"] = ""
             dev = inv.devices.get(d) if inv is not None else None
             if dev is not None and inv is not None:
-                row.update(kind=dev.kind, role=dev.role, name=dev.name, township=dev.township, village=dev.village,
-                           site=dev.site, contractor=dev.contractor, funding=dev.funding, tags=",".join(dev.tags),
-                           uplink_switch=dev.uplink.switch if dev.uplink else "",
-                           fiber_link=inv.topology.nearest_link(dev))
+                row.update(
+                    kind=dev.kind,
+                    role=dev.role,
+                    name=dev.name,
+                    township=dev.township,
+                    village=dev.village,
+                    site=dev.site,
+                    contractor=dev.contractor,
+                    funding=dev.funding,
+                    tags=",".join(dev.tags),
+                    uplink_switch=dev.uplink.switch if dev.uplink else "",
+                    fiber_link=inv.topology.nearest_link(dev),
+                )
                 tw = inv.townships.get(dev.township)
                 row["area"] = tw.area if tw else row["area"]
             if not row["kind"]:
                 row["kind"] = "camera" if d.startswith("cam") else "unknown"
             rows.append({"device": d, **row})
-        df = pd.DataFrame(rows).set_index("device") if rows else pd.DataFrame(columns=["device", *cols, "tags"])
+        df = (
+            pd.DataFrame(rows).set_index("device")
+            if rows
+            else pd.DataFrame(columns=["device", *cols, "tags"])
+        )
         if inv is not None and len(df):
-            df["township_name"] = df["township"].map(lambda t: inv.townships[t].name if t in inv.townships else t)
+            df["township_name"] = df["township"].map(
+                lambda t: inv.townships[t].name if t in inv.townships else t
+            )
             df["village_name"] = df["village"].map(lambda v: inv.villages[v].name if v in inv.villages else v)
             df["contractor_name"] = df["contractor"].map(
-                lambda c: inv.contractors[c].name if c in inv.contractors else c)
+                lambda c: inv.contractors[c].name if c in inv.contractors else c
+            )
         else:
-            df["township_name"], df["village_name"], df["contractor_name"] = (df["township"], df["village"],
-                                                                             df["contractor"])
+            df["township_name"], df["village_name"], df["contractor_name"] = (
+                df["township"],
+                df["village"],
+                df["contractor"],
+            )
         df["target"] = [self.cfg.target_for(tuple(t.split(",")) if t else ()) for t in df["tags"]]
-        df["key_area"] = [bool(set(t.split(",")) & set(self.cfg.tag_targets)) if t else False for t in df["tags"]]
+        df["key_area"] = [
+            bool(set(t.split(",")) & set(self.cfg.tag_targets)) if t else False for t in df["tags"]
+        ]
         return df
 
     # --- everything
@@ -348,15 +403,17 @@ class Calculator:
         p = self.period
         devices, online_n, present_n = self.daily_counts(p)
         if not devices:
-            raise UserError(f"no probe_success samples of job {self.cfg.job!r} in {p.month}: "
-                            f"is this the right Prometheus, and has the month been backfilled?")
+            raise UserError(
+                f"no probe_success samples of job {self.cfg.job!r} in {p.month}: "
+                f"is this the right Prometheus, and has the month been backfilled?"
+            )
         S = self.detect_interval(present_n)
         labels = self.labels(devices)
         act_from, act_to = self.active_periods(devices, present_n, S)
         windows, excl_counts = self.exclusion_windows(labels)
         pieces = self.pieces(windows, p)
         pos = {d: i for i, d in enumerate(devices)}
-        n_dev, n_days = present_n.shape
+        n_dev = present_n.shape[0]
         ex_on = np.zeros_like(online_n)
         ex_pr = np.zeros_like(present_n)
         ex_s = np.zeros_like(present_n)
@@ -371,7 +428,9 @@ class Calculator:
                 ex_on[i, j] += on.get(d, 0.0)
                 ex_pr[i, j] += pr.get(d, 0.0)
                 ex_s[i, j] += overlap((a, b), (act_from[i], act_to[i]))
-        active_s = np.array([[overlap(day, (act_from[i], act_to[i])) for day in p.days] for i in range(n_dev)])
+        active_s = np.array(
+            [[overlap(day, (act_from[i], act_to[i])) for day in p.days] for i in range(n_dev)]
+        )
         on = np.clip(online_n - ex_on, 0, None)
         pr = np.clip(present_n - ex_pr, 0, None)
         online_s = on * S
@@ -381,14 +440,21 @@ class Calculator:
 
         failing = [d for d in devices if (present_n[pos[d]] - online_n[pos[d]]).sum() > 0]
         outages = self.outage_segments(failing, S, windows, act_from, act_to, pos, labels)
-        per = pd.DataFrame({
-            "online_s": online_s.sum(axis=1), "offline_s": offline_s.sum(axis=1),
-            "unknown_s": unknown_s.sum(axis=1), "excluded_s": ex_s.sum(axis=1), "active_s": active_s.sum(axis=1),
-            "active_from": [p.local(t) for t in act_from], "active_to": [p.local(t) for t in act_to],
-        }, index=pd.Index(devices, name="device"))
+        per = pd.DataFrame(
+            {
+                "online_s": online_s.sum(axis=1),
+                "offline_s": offline_s.sum(axis=1),
+                "unknown_s": unknown_s.sum(axis=1),
+                "excluded_s": ex_s.sum(axis=1),
+                "active_s": active_s.sum(axis=1),
+                "active_from": [p.local(t) for t in act_from],
+                "active_to": [p.local(t) for t in act_to],
+            },
+            index=pd.Index(devices, name="device"),
+        )
         per["monitored_s"] = per["online_s"] + per["offline_s"]
         per["rate"] = (per["online_s"] / per["monitored_s"]).where(per["monitored_s"] > 0)
-        per["prorated"] = (per["active_s"] < (p.end - p.start) - S / 2)
+        per["prorated"] = per["active_s"] < (p.end - p.start) - S / 2
         if len(outages):
             g = outages.groupby("device")["duration_s"]
             per["outages"] = g.count().reindex(per.index).fillna(0).astype(int)
@@ -398,13 +464,30 @@ class Calculator:
             per["longest_outage_s"] = 0.0
         per = labels.join(per)
         per["meets_target"] = per["rate"] >= per["target"] - 1e-12
-        result = Result(p, S, per, daily, outages, self.exclusions, excl_counts,
-                        self.fiber_links(per), self.previous_month(), notes=self.notes)
+        result = Result(
+            p,
+            S,
+            per,
+            daily,
+            outages,
+            self.exclusions,
+            excl_counts,
+            self.fiber_links(per),
+            self.previous_month(),
+            notes=self.notes,
+        )
         return result
 
-    def outage_segments(self, failing: list[str], S: float, windows: dict[str, list[Interval]],
-                        act_from: np.ndarray, act_to: np.ndarray, pos: dict[str, int],
-                        labels: pd.DataFrame) -> pd.DataFrame:
+    def outage_segments(
+        self,
+        failing: list[str],
+        S: float,
+        windows: dict[str, list[Interval]],
+        act_from: np.ndarray,
+        act_to: np.ndarray,
+        pos: dict[str, int],
+        labels: pd.DataFrame,
+    ) -> pd.DataFrame:
         rows = []
         for d, ts in self.down_slots(failing, S).items():
             if not len(ts):
@@ -417,13 +500,23 @@ class Calculator:
             if i is not None:
                 runs = [(max(a, act_from[i]), min(b, act_to[i])) for a, b in runs]
             for a, b in subtract(merge(runs), windows.get(d, [])):
-                rows.append({"device": d, "start": self.period.local(a), "end": self.period.local(b),
-                             "duration_s": b - a, "ongoing": b >= self.period.end - S / 2,
-                             "start_ts": a, "end_ts": b})
+                rows.append(
+                    {
+                        "device": d,
+                        "start": self.period.local(a),
+                        "end": self.period.local(b),
+                        "duration_s": b - a,
+                        "ongoing": b >= self.period.end - S / 2,
+                        "start_ts": a,
+                        "end_ts": b,
+                    }
+                )
         cols = ["device", "start", "end", "duration_s", "ongoing", "start_ts", "end_ts"]
         df = pd.DataFrame(rows, columns=cols)
         if len(df):
-            df = df.join(labels[["kind", "name", "township_name", "village_name", "contractor_name"]], on="device")
+            df = df.join(
+                labels[["kind", "name", "township_name", "village_name", "contractor_name"]], on="device"
+            )
             df = df.sort_values(["start_ts", "device"]).reset_index(drop=True)
         return df
 
@@ -431,8 +524,10 @@ class Calculator:
     def fiber_links(self, per: pd.DataFrame) -> pd.DataFrame:
         p = self.period
         metric = "sharpeyes_optical_rx_power_dbm"
-        exprs = [f"min by (device, port, port_link) (min_over_time({metric}[1d]))",
-                 f"avg by (device, port, port_link) (avg_over_time({metric}[1d]))"]
+        exprs = [
+            f"min by (device, port, port_link) (min_over_time({metric}[1d]))",
+            f"avg by (device, port, port_link) (avg_over_time({metric}[1d]))",
+        ]
         if not p.uniform:
             return pd.DataFrame()
         first, last = p.days[0][1] - EPS, p.days[-1][1] - EPS
@@ -468,48 +563,78 @@ class Calculator:
             child = inv.topology.link_child.get(link, "") if inv is not None else ""
             cams = 0
             if inv is not None:
-                cams = sum(1 for d in inv.topology.downstream(link) if d in per.index and per.at[d, "kind"] == "camera")
+                cams = sum(
+                    1
+                    for d in inv.topology.downstream(link)
+                    if d in per.index and per.at[d, "kind"] == "camera"
+                )
             cut_s = float(per.at[child, "offline_s"]) if child in per.index else np.nan
             los_days = int((ok & (daily <= -35)).sum())
             low_days = int((ok & (daily < th)).sum())
-            status = "中断" if los_days else ("低于门限" if low_days else ("衰减" if slope < -0.3 else "正常"))
-            rows.append({
-                "fiber_link": link, "township": fl.township if fl else "", "ends": ", ".join(sorted(e["ends"])),
-                "build": fl.build if fl else "", "length_m": fl.length_m if fl else np.nan, "rx_min_dbm": th,
-                "rx_min_month_dbm": float(np.nanmin(daily)) if ok.any() else np.nan,
-                "rx_avg_dbm": float(np.mean(e["avg"])) if e["avg"] else np.nan,
-                "rx_first_day_dbm": float(daily[ok][0]) if ok.any() else np.nan,
-                "rx_last_day_dbm": float(daily[ok][-1]) if ok.any() else np.nan,
-                "slope_db_per_day": slope, "days_below_threshold": low_days, "days_los": los_days,
-                "downstream_offline_s": cut_s, "downstream_cameras": cams, "status": status,
-            })
+            status = (
+                "中断" if los_days else ("低于门限" if low_days else ("衰减" if slope < -0.3 else "正常"))
+            )
+            rows.append(
+                {
+                    "fiber_link": link,
+                    "township": fl.township if fl else "",
+                    "ends": ", ".join(sorted(e["ends"])),
+                    "build": fl.build if fl else "",
+                    "length_m": fl.length_m if fl else np.nan,
+                    "rx_min_dbm": th,
+                    "rx_min_month_dbm": float(np.nanmin(daily)) if ok.any() else np.nan,
+                    "rx_avg_dbm": float(np.mean(e["avg"])) if e["avg"] else np.nan,
+                    "rx_first_day_dbm": float(daily[ok][0]) if ok.any() else np.nan,
+                    "rx_last_day_dbm": float(daily[ok][-1]) if ok.any() else np.nan,
+                    "slope_db_per_day": slope,
+                    "days_below_threshold": low_days,
+                    "days_los": los_days,
+                    "downstream_offline_s": cut_s,
+                    "downstream_cameras": cams,
+                    "status": status,
+                }
+            )
         return pd.DataFrame(rows)
 
     def link_thresholds(self) -> dict[str, float]:
         if self.inv is not None:
             return {lid: fl.rx_min_dbm for lid, fl in self.inv.links.items()}
         span = _dur(self.period.end - self.period.start)
-        res = self.prom.query(f"last_over_time(sharpeyes_fiber_link_rx_min_dbm[{span}])", self.period.end - EPS)
+        res = self.prom.query(
+            f"last_over_time(sharpeyes_fiber_link_rx_min_dbm[{span}])", self.period.end - EPS
+        )
         return {s.labels.get("fiber_link", ""): s.points[0][1] for s in res}
 
     # --- month over month
     def previous_month(self) -> pd.DataFrame | None:
         prev = self.period.previous()
         span = _dur(prev.end - prev.start)
-        exprs = [f"sum by (device) (sum_over_time({self.sel}[{span}]))",
-                 f"sum by (device) (count_over_time({self.sel}[{span}]))"]
-        on, pr = self.prom.map(lambda e: {s.labels.get("device", ""): s.points[0][1]
-                                          for s in self.prom.query(e, prev.end - EPS)}, exprs)
+        exprs = [
+            f"sum by (device) (sum_over_time({self.sel}[{span}]))",
+            f"sum by (device) (count_over_time({self.sel}[{span}]))",
+        ]
+        on, pr = self.prom.map(
+            lambda e: {
+                s.labels.get("device", ""): s.points[0][1] for s in self.prom.query(e, prev.end - EPS)
+            },
+            exprs,
+        )
         if not pr:
             self.notes.append(f"{prev.month} 无监测数据，环比不可计算")
             return None
-        df = pd.DataFrame({"online_n": pd.Series(on, dtype=float), "present_n": pd.Series(pr, dtype=float)}).fillna(0)
+        df = pd.DataFrame(
+            {"online_n": pd.Series(on, dtype=float), "present_n": pd.Series(pr, dtype=float)}
+        ).fillna(0)
         # subtract the previous month's exclusions, if the file has any
         calc = Calculator(self.prom, self.cfg, prev, self.inv, self.exclusions)
         labels = pd.DataFrame({"village": "", "township": ""}, index=df.index)
         if self.inv is not None:
-            labels["village"] = [self.inv.devices[d].village if d in self.inv.devices else "" for d in df.index]
-            labels["township"] = [self.inv.devices[d].township if d in self.inv.devices else "" for d in df.index]
+            labels["village"] = [
+                self.inv.devices[d].village if d in self.inv.devices else "" for d in df.index
+            ]
+            labels["township"] = [
+                self.inv.devices[d].township if d in self.inv.devices else "" for d in df.index
+            ]
         windows, _ = calc.exclusion_windows(labels)
         pieces = calc.pieces(windows, prev)
         for (_, devs), (x_on, x_pr) in zip(pieces, calc.piece_counts(pieces), strict=True):
@@ -521,21 +646,38 @@ class Calculator:
 
 
 def _dur(seconds: float) -> str:
-    ms = int(round(seconds * 1000))
+    ms = round(seconds * 1000)
     return f"{ms // 1000}s" if ms % 1000 == 0 else f"{ms}ms"
 
 
-def _daily_frame(devices: list[str], p: Period, online_s: np.ndarray, offline_s: np.ndarray,
-                 unknown_s: np.ndarray, ex_s: np.ndarray, active_s: np.ndarray) -> pd.DataFrame:
-    n_dev, n_days = online_s.shape
-    idx = pd.MultiIndex.from_product([devices, [p.day_label(j) for j in range(n_days)]], names=["device", "day"])
-    return pd.DataFrame({"online_s": online_s.ravel(), "offline_s": offline_s.ravel(),
-                         "unknown_s": unknown_s.ravel(), "excluded_s": ex_s.ravel(),
-                         "active_s": active_s.ravel()}, index=idx)
+def _daily_frame(
+    devices: list[str],
+    p: Period,
+    online_s: np.ndarray,
+    offline_s: np.ndarray,
+    unknown_s: np.ndarray,
+    ex_s: np.ndarray,
+    active_s: np.ndarray,
+) -> pd.DataFrame:
+    n_days = online_s.shape[1]
+    idx = pd.MultiIndex.from_product(
+        [devices, [p.day_label(j) for j in range(n_days)]], names=["device", "day"]
+    )
+    return pd.DataFrame(
+        {
+            "online_s": online_s.ravel(),
+            "offline_s": offline_s.ravel(),
+            "unknown_s": unknown_s.ravel(),
+            "excluded_s": ex_s.ravel(),
+            "active_s": active_s.ravel(),
+        },
+        index=idx,
+    )
 
 
-def compute(prom: Prometheus, cfg: Config, period: Period, inv: Inventory | None,
-            exclusions: list[Exclusion]) -> Result:
+def compute(
+    prom: Prometheus, cfg: Config, period: Period, inv: Inventory | None, exclusions: list[Exclusion]
+) -> Result:
     calc = Calculator(prom, cfg, period, inv, exclusions)
     result = calc.run()
     result.queries = prom.queries
@@ -543,6 +685,7 @@ def compute(prom: Prometheus, cfg: Config, period: Period, inv: Inventory | None
 
 
 # --- aggregation for the sheets -------------------------------------------------------------------
+
 
 def cameras(result: Result) -> pd.DataFrame:
     df = result.devices[result.devices["kind"] == "camera"].copy()
@@ -558,15 +701,23 @@ def cameras(result: Result) -> pd.DataFrame:
 
 def group(cams: pd.DataFrame, by: str | list[str], prev: pd.DataFrame | None) -> pd.DataFrame:
     g = cams.groupby(by, dropna=False)
-    out = g.agg(cameras=("rate", "size"), key_area=("key_area", "sum"),
-                online_s=("online_s", "sum"), offline_s=("offline_s", "sum"),
-                unknown_s=("unknown_s", "sum"), excluded_s=("excluded_s", "sum"),
-                monitored_s=("monitored_s", "sum"), active_s=("active_s", "sum"),
-                outages=("outages", "sum"), meeting=("meets_target", "sum"))
+    out = g.agg(
+        cameras=("rate", "size"),
+        key_area=("key_area", "sum"),
+        online_s=("online_s", "sum"),
+        offline_s=("offline_s", "sum"),
+        unknown_s=("unknown_s", "sum"),
+        excluded_s=("excluded_s", "sum"),
+        monitored_s=("monitored_s", "sum"),
+        active_s=("active_s", "sum"),
+        outages=("outages", "sum"),
+        meeting=("meets_target", "sum"),
+    )
     out["rate"] = (out["online_s"] / out["monitored_s"]).where(out["monitored_s"] > 0)
     out["compliance"] = out["meeting"] / out["cameras"]
     out["coverage"] = (out["monitored_s"] / (out["active_s"] - out["excluded_s"])).where(
-        out["active_s"] > out["excluded_s"])
+        out["active_s"] > out["excluded_s"]
+    )
     if prev is not None:
         joined = cams[[by] if isinstance(by, str) else by].join(prev, how="left")
         pg = joined.groupby(by, dropna=False)[["online_n", "present_n"]].sum()

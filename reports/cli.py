@@ -65,7 +65,9 @@ def monthly(args: argparse.Namespace) -> int:
     prom.check()
     result = compute(prom, cfg, period, inv, exclusions)
     if inv is None:
-        result.notes.append("未提供资产清单（--inventory）：名称取自 sharpeyes_device_info，重点区域标签不可用")
+        result.notes.append(
+            "未提供资产清单（--inventory）：名称取自 sharpeyes_device_info，重点区域标签不可用"
+        )
     if args.tickets_db:
         from .tickets_db import read_tickets
 
@@ -85,8 +87,11 @@ def monthly(args: argparse.Namespace) -> int:
 
         files.append(write_pdf(result, cfg, tables, district, out / f"{stem}.pdf"))
     t2 = time.monotonic()
-    print(f"{len(result.devices)} devices, {result.queries} queries: computed in {t1 - t0:.1f} s, "
-          f"written in {t2 - t1:.1f} s: " + ", ".join(str(f) for f in files), file=sys.stderr)
+    print(
+        f"{len(result.devices)} devices, {result.queries} queries: computed in {t1 - t0:.1f} s, "
+        f"written in {t2 - t1:.1f} s: " + ", ".join(str(f) for f in files),
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -167,8 +167,21 @@ def load_exclusions(path: str | Path, tz: zoneinfo.ZoneInfo) -> list[Exclusion]:
             if xid in seen:
                 r.error("id", f"exclusion {xid!r} given twice")
             seen.add(xid)
-        r.reject_unknown({"id", "kind", "start", "end", "devices", "villages", "townships", "all", "reason",
-                          "approver", "ref"})
+        r.reject_unknown(
+            {
+                "id",
+                "kind",
+                "start",
+                "end",
+                "devices",
+                "villages",
+                "townships",
+                "all",
+                "reason",
+                "approver",
+                "ref",
+            }
+        )
         kind = r.scalar("kind", _choice(EXCLUSION_KINDS), "maintenance")
         start, end = r.scalar("start", _time(tz)), r.scalar("end", _time(tz))
         if start is not None and end is not None and end <= start:
@@ -182,11 +195,26 @@ def load_exclusions(path: str | Path, tz: zoneinfo.ZoneInfo) -> list[Exclusion]:
             if val is not None and not val.strip():
                 r.error(key, "must not be empty")
         ref = r.scalar("ref", default="")
-        if None in (xid, kind, start, end, reason, approver) or (end is not None and start is not None
-                                                                 and end <= start):
+        if None in (xid, kind, start, end, reason, approver) or (
+            end is not None and start is not None and end <= start
+        ):
             continue
-        out.append(Exclusion(xid, kind, start, end, scope["devices"], scope["villages"], scope["townships"],
-                             bool(everything), reason, approver, ref, r.source))
+        out.append(
+            Exclusion(
+                xid,
+                kind,
+                start,
+                end,
+                scope["devices"],
+                scope["villages"],
+                scope["townships"],
+                bool(everything),
+                reason,
+                approver,
+                ref,
+                r.source,
+            )
+        )
     if problems:
         _fail("exclusions file", problems)
     return out

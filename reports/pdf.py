@@ -13,20 +13,27 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
-from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib import font_manager
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
 
-from inventory.console import UserError  # noqa: E402
+from inventory.console import UserError
 
-from .availability import Result, cameras, district_daily  # noqa: E402
-from .config import Config  # noqa: E402
-from .tables import Table, fmt_value  # noqa: E402
+from .availability import Result, cameras, district_daily
+from .config import Config
+from .tables import Table, fmt_value
 
 A4 = (8.27, 11.69)
-CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Serif CJK SC", "WenQuanYi Zen Hei", "SimHei",
-                "Source Han Sans SC", "AR PL UMing CN")
+CJK_FAMILIES = (
+    "Noto Sans CJK SC",
+    "Noto Sans CJK JP",
+    "Noto Serif CJK SC",
+    "WenQuanYi Zen Hei",
+    "SimHei",
+    "Source Han Sans SC",
+    "AR PL UMing CN",
+)
 
 
 def cjk_font() -> str:
@@ -37,8 +44,9 @@ def cjk_font() -> str:
     raise UserError("no CJK font found for the PDF (install fonts-noto-cjk)")
 
 
-def _table(ax: plt.Axes, table: Table, keys: list[str] | None = None, max_rows: int = 40,
-           font: float = 7.5) -> None:
+def _table(
+    ax: plt.Axes, table: Table, keys: list[str] | None = None, max_rows: int = 40, font: float = 7.5
+) -> None:
     ax.axis("off")
     ax.set_title(table.title, loc="left", fontsize=10, fontweight="bold")
     cols = [c for c in table.columns if keys is None or c[1] in keys]
@@ -75,12 +83,28 @@ def _signatures(fig: Figure) -> None:
 def _page1(pdf: PdfPages, result: Result, tables: dict[str, Table], district: str) -> None:
     fig = plt.figure(figsize=A4)
     fig.text(0.5, 0.965, f"{district}视频监控摄像机在线率月报", ha="center", fontsize=17, fontweight="bold")
-    fig.text(0.5, 0.94, f"统计月份：{result.period.month}    （雪亮工程运维考核用）", ha="center", fontsize=10)
+    fig.text(
+        0.5, 0.94, f"统计月份：{result.period.month}    （雪亮工程运维考核用）", ha="center", fontsize=10
+    )
     ax = fig.add_axes((0.06, 0.50, 0.88, 0.42))
     _table(ax, tables["汇总"], font=8)
     ax2 = fig.add_axes((0.06, 0.18, 0.88, 0.28))
-    _table(ax2, tables["乡镇"], ["name", "cameras", "rate", "meeting", "compliance", "offline_h", "unknown_h",
-                                "excluded_h", "change"], font=7.5)
+    _table(
+        ax2,
+        tables["乡镇"],
+        [
+            "name",
+            "cameras",
+            "rate",
+            "meeting",
+            "compliance",
+            "offline_h",
+            "unknown_h",
+            "excluded_h",
+            "change",
+        ],
+        font=7.5,
+    )
     _signatures(fig)
     pdf.savefig(fig)
     plt.close(fig)
@@ -94,7 +118,9 @@ def _page2(pdf: PdfPages, result: Result, cfg: Config, tables: dict[str, Table])
     names = tw["name"].tolist()
     rates = [r * 100 if r == r else 0 for r in tw["rate"].tolist()]
     ax.bar(names, rates, color=["#2E75B6" if r >= cfg.default_target * 100 else "#C00000" for r in rates])
-    ax.axhline(cfg.default_target * 100, color="#C55A11", ls="--", lw=1, label=f"目标 {cfg.default_target:.0%}")
+    ax.axhline(
+        cfg.default_target * 100, color="#C55A11", ls="--", lw=1, label=f"目标 {cfg.default_target:.0%}"
+    )
     for tag, v in cfg.tag_targets.items():
         ax.axhline(v * 100, color="#7030A0", ls=":", lw=1, label=f"重点区域（{tag}）目标 {v:.0%}")
     low = min([*rates, cfg.default_target * 100]) - 2
@@ -135,11 +161,27 @@ def _page2(pdf: PdfPages, result: Result, cfg: Config, tables: dict[str, Table])
 def _page3(pdf: PdfPages, result: Result, tables: dict[str, Table]) -> None:
     fig = plt.figure(figsize=A4)
     ct = tables["承建单位"]
-    keys = ["name", "cameras", "rate", "compliance", "offline_h", "tickets", "mttr_h", "repair_late", "sla_rate",
-            "sla_ok_zh", "tickets_note"]
+    keys = [
+        "name",
+        "cameras",
+        "rate",
+        "compliance",
+        "offline_h",
+        "tickets",
+        "mttr_h",
+        "repair_late",
+        "sla_rate",
+        "sla_ok_zh",
+        "tickets_note",
+    ]
     _table(fig.add_axes((0.04, 0.74, 0.92, 0.22)), ct, keys, font=7)
-    _table(fig.add_axes((0.04, 0.40, 0.92, 0.30)), tables["剔除时段"],
-           ["id", "kind", "start", "end", "hours", "scope", "devices", "reason", "approver"], max_rows=15, font=6.5)
+    _table(
+        fig.add_axes((0.04, 0.40, 0.92, 0.30)),
+        tables["剔除时段"],
+        ["id", "kind", "start", "end", "hours", "scope", "devices", "reason", "approver"],
+        max_rows=15,
+        font=6.5,
+    )
     method = (
         "计算方法：在线率 = 在线时长 ÷（在册时长 − 核准剔除时长 − 监测缺失时长）。\n"
         "在线/离线按每个采样点（Prometheus 探测结果 probe_success）计时，每点代表一个采样间隔。\n"
@@ -156,8 +198,17 @@ def write_pdf(result: Result, cfg: Config, tables: list[Table], district: str, p
     font = cjk_font()
     by_sheet = {t.sheet: t for t in tables}
     tmp = path.with_suffix(".tmp.pdf")
-    with plt.rc_context({"font.family": "sans-serif", "font.sans-serif": [font, "DejaVu Sans"],
-                         "axes.unicode_minus": False, "pdf.fonttype": 3}), PdfPages(tmp) as pdf:
+    with (
+        plt.rc_context(
+            {
+                "font.family": "sans-serif",
+                "font.sans-serif": [font, "DejaVu Sans"],
+                "axes.unicode_minus": False,
+                "pdf.fonttype": 3,
+            }
+        ),
+        PdfPages(tmp) as pdf,
+    ):
         _page1(pdf, result, by_sheet, district)
         _page2(pdf, result, cfg, by_sheet)
         _page3(pdf, result, by_sheet)

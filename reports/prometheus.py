@@ -42,8 +42,12 @@ class Prometheus:
 
     def _post(self, path: str, params: dict[str, str]) -> Any:
         body = urllib.parse.urlencode(params).encode()
-        req = urllib.request.Request(self.url + path, data=body, method="POST",
-                                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+        req = urllib.request.Request(
+            self.url + path,
+            data=body,
+            method="POST",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
         self.queries += 1
         where = f"Prometheus at {self.url}"
         try:
@@ -99,8 +103,10 @@ class Prometheus:
         return list(merged.values())
 
     def _range(self, expr: str, start: float, end: float, step: float) -> list[Series]:
-        data = self._post("/api/v1/query_range", {"query": expr, "start": f"{start:.3f}", "end": f"{end:.3f}",
-                                                  "step": f"{step:g}"})
+        data = self._post(
+            "/api/v1/query_range",
+            {"query": expr, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step:g}"},
+        )
         return [Series(r["metric"], [(float(t), float(v)) for t, v in r["values"]]) for r in data["result"]]
 
     def map(self, fn: Any, items: Iterable[Any]) -> list[Any]:

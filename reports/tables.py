@@ -34,10 +34,17 @@ class Table:
 
 
 GROUP_COLS: list[Column] = [
-    ("摄像机数", "cameras", "int"), ("重点区域", "key_area", "int"), ("在线率", "rate", "pct"),
-    ("达标数", "meeting", "int"), ("达标率", "compliance", "pct"), ("离线时长(小时)", "offline_h", "h"),
-    ("监测缺失(小时)", "unknown_h", "h"), ("剔除时长(小时)", "excluded_h", "h"), ("故障次数", "outages", "int"),
-    ("上月在线率", "prev_rate", "pct"), ("环比(百分点)", "change", "pp"),
+    ("摄像机数", "cameras", "int"),
+    ("重点区域", "key_area", "int"),
+    ("在线率", "rate", "pct"),
+    ("达标数", "meeting", "int"),
+    ("达标率", "compliance", "pct"),
+    ("离线时长(小时)", "offline_h", "h"),
+    ("监测缺失(小时)", "unknown_h", "h"),
+    ("剔除时长(小时)", "excluded_h", "h"),
+    ("故障次数", "outages", "int"),
+    ("上月在线率", "prev_rate", "pct"),
+    ("环比(百分点)", "change", "pp"),
 ]
 
 
@@ -56,13 +63,23 @@ def build_tables(result: Result, cfg: Config, inv: Inventory | None, district_na
     tw = _hours(group(cams, "township", prev).reset_index(), "offline_s", "unknown_s", "excluded_s")
     tw["name"] = tw["township"].map(_names(cams, "township", "township_name"))
     tw["target"] = cfg.default_target
-    tables.append(Table("乡镇", "各乡镇（街道）摄像机在线率", [("乡镇（街道）", "name", "text"), *GROUP_COLS], tw))
+    tables.append(
+        Table("乡镇", "各乡镇（街道）摄像机在线率", [("乡镇（街道）", "name", "text"), *GROUP_COLS], tw)
+    )
 
-    vl = _hours(group(cams, ["township", "village"], prev).reset_index(), "offline_s", "unknown_s", "excluded_s")
+    vl = _hours(
+        group(cams, ["township", "village"], prev).reset_index(), "offline_s", "unknown_s", "excluded_s"
+    )
     vl["township_name"] = vl["township"].map(_names(cams, "township", "township_name"))
     vl["name"] = vl["village"].map(_names(cams, "village", "village_name"))
-    tables.append(Table("村", "各村（社区）摄像机在线率",
-                        [("乡镇（街道）", "township_name", "text"), ("村（社区）", "name", "text"), *GROUP_COLS], vl))
+    tables.append(
+        Table(
+            "村",
+            "各村（社区）摄像机在线率",
+            [("乡镇（街道）", "township_name", "text"), ("村（社区）", "name", "text"), *GROUP_COLS],
+            vl,
+        )
+    )
 
     cams_sorted = cams.sort_values(["township", "village"]).reset_index()
     cams_sorted["kind_zh"] = cams_sorted["role"]
@@ -70,27 +87,58 @@ def build_tables(result: Result, cfg: Config, inv: Inventory | None, district_na
     cams_sorted["meets"] = cams_sorted["meets_target"].map({True: "达标", False: "未达标"})
     cams_sorted.loc[cams_sorted["rate"].isna(), "meets"] = "无数据"
     cams_sorted["prorated_zh"] = cams_sorted["prorated"].map({True: "是", False: ""})
-    tables.append(Table("摄像机", "摄像机在线率明细", [
-        ("设备编号", "device", "text"), ("名称", "name", "text"), ("乡镇（街道）", "township_name", "text"),
-        ("村（社区）", "village_name", "text"), ("承建单位", "contractor_name", "text"),
-        ("资金来源", "funding_zh", "text"), ("标签", "tags", "text"), ("在册起", "active_from", "dt"),
-        ("在册止", "active_to", "dt"), ("按在册时段折算", "prorated_zh", "text"),
-        ("在线(小时)", "online_h", "h"), ("离线(小时)", "offline_h", "h"),
-        ("监测缺失(小时)", "unknown_h", "h"), ("剔除(小时)", "excluded_h", "h"), ("在线率", "rate", "pct"),
-        ("目标", "target", "pct"), ("是否达标", "meets", "text"), ("故障次数", "outages", "int"),
-        ("最长故障(小时)", "longest_outage_h", "h"), ("上月在线率", "prev_rate", "pct"),
-        ("环比(百分点)", "change", "pp"),
-    ], cams_sorted))
+    tables.append(
+        Table(
+            "摄像机",
+            "摄像机在线率明细",
+            [
+                ("设备编号", "device", "text"),
+                ("名称", "name", "text"),
+                ("乡镇（街道）", "township_name", "text"),
+                ("村（社区）", "village_name", "text"),
+                ("承建单位", "contractor_name", "text"),
+                ("资金来源", "funding_zh", "text"),
+                ("标签", "tags", "text"),
+                ("在册起", "active_from", "dt"),
+                ("在册止", "active_to", "dt"),
+                ("按在册时段折算", "prorated_zh", "text"),
+                ("在线(小时)", "online_h", "h"),
+                ("离线(小时)", "offline_h", "h"),
+                ("监测缺失(小时)", "unknown_h", "h"),
+                ("剔除(小时)", "excluded_h", "h"),
+                ("在线率", "rate", "pct"),
+                ("目标", "target", "pct"),
+                ("是否达标", "meets", "text"),
+                ("故障次数", "outages", "int"),
+                ("最长故障(小时)", "longest_outage_h", "h"),
+                ("上月在线率", "prev_rate", "pct"),
+                ("环比(百分点)", "change", "pp"),
+            ],
+            cams_sorted,
+        )
+    )
 
     worst = cams[cams["rate"].notna()].sort_values(["rate", "offline_s"], ascending=[True, False])
     worst = worst.head(cfg.worst).reset_index()
     worst.insert(0, "rank", range(1, len(worst) + 1))
-    tables.append(Table(f"最差{cfg.worst}", f"在线率最低的 {cfg.worst} 路摄像机", [
-        ("排名", "rank", "int"), ("设备编号", "device", "text"), ("名称", "name", "text"),
-        ("乡镇（街道）", "township_name", "text"), ("承建单位", "contractor_name", "text"),
-        ("在线率", "rate", "pct"), ("离线(小时)", "offline_h", "h"), ("故障次数", "outages", "int"),
-        ("最长故障(小时)", "longest_outage_h", "h"),
-    ], worst))
+    tables.append(
+        Table(
+            f"最差{cfg.worst}",
+            f"在线率最低的 {cfg.worst} 路摄像机",
+            [
+                ("排名", "rank", "int"),
+                ("设备编号", "device", "text"),
+                ("名称", "name", "text"),
+                ("乡镇（街道）", "township_name", "text"),
+                ("承建单位", "contractor_name", "text"),
+                ("在线率", "rate", "pct"),
+                ("离线(小时)", "offline_h", "h"),
+                ("故障次数", "outages", "int"),
+                ("最长故障(小时)", "longest_outage_h", "h"),
+            ],
+            worst,
+        )
+    )
 
     ct = _hours(group(cams, "contractor", prev).reset_index(), "offline_s", "unknown_s", "excluded_s")
     ct["name"] = ct["contractor"].map(_names(cams, "contractor", "contractor_name"))
@@ -99,10 +147,16 @@ def build_tables(result: Result, cfg: Config, inv: Inventory | None, district_na
         tk = per_contractor(result.tickets, result.period.end, cfg.sla_target)
         ct = ct.join(tk, on="contractor")
         ct["sla_ok_zh"] = ct["sla_ok"].map({True: "达标", False: "未达标"}).fillna("无工单")
-        ct_cols += [("工单数", "tickets", "int"), ("已修复", "repaired", "int"), ("平均修复时长MTTR(小时)", "mttr_h", "h"),
-                    ("最长修复(小时)", "max_repair_h", "h"), ("响应超时", "response_late", "int"),
-                    ("修复超时", "repair_late", "int"), ("SLA达标率", "sla_rate", "pct"),
-                    ("SLA是否达标", "sla_ok_zh", "text")]
+        ct_cols += [
+            ("工单数", "tickets", "int"),
+            ("已修复", "repaired", "int"),
+            ("平均修复时长MTTR(小时)", "mttr_h", "h"),
+            ("最长修复(小时)", "max_repair_h", "h"),
+            ("响应超时", "response_late", "int"),
+            ("修复超时", "repair_late", "int"),
+            ("SLA达标率", "sla_rate", "pct"),
+            ("SLA是否达标", "sla_ok_zh", "text"),
+        ]
     else:
         ct["tickets_note"] = "无工单数据"
         ct_cols += [("工单（MTTR/SLA）", "tickets_note", "text")]
@@ -110,59 +164,138 @@ def build_tables(result: Result, cfg: Config, inv: Inventory | None, district_na
 
     fd = _hours(group(cams, "funding", prev).reset_index(), "offline_s", "unknown_s", "excluded_s")
     fd["name"] = fd["funding"].map(lambda f: FUNDING_NAMES.get(f, f))
-    tables.append(Table("资金来源", "按资金来源（建设项目）统计", [("资金来源", "name", "text"), *GROUP_COLS], fd))
+    tables.append(
+        Table("资金来源", "按资金来源（建设项目）统计", [("资金来源", "name", "text"), *GROUP_COLS], fd)
+    )
 
     others = result.devices[result.devices["kind"] != "camera"].copy()
     others = _hours(others, "offline_s", "unknown_s", "excluded_s", "longest_outage_s").reset_index()
     others["kind_zh"] = others["kind"].map(lambda k: KIND_NAMES.get(k, k))
-    tables.append(Table("网络与平台设备", "交换机、存储与平台服务器可用率", [
-        ("设备编号", "device", "text"), ("类型", "kind_zh", "text"), ("名称", "name", "text"),
-        ("乡镇（街道）", "township_name", "text"), ("可用率", "rate", "pct"), ("离线(小时)", "offline_h", "h"),
-        ("监测缺失(小时)", "unknown_h", "h"), ("故障次数", "outages", "int"),
-        ("最长故障(小时)", "longest_outage_h", "h"),
-    ], others))
+    tables.append(
+        Table(
+            "网络与平台设备",
+            "交换机、存储与平台服务器可用率",
+            [
+                ("设备编号", "device", "text"),
+                ("类型", "kind_zh", "text"),
+                ("名称", "name", "text"),
+                ("乡镇（街道）", "township_name", "text"),
+                ("可用率", "rate", "pct"),
+                ("离线(小时)", "offline_h", "h"),
+                ("监测缺失(小时)", "unknown_h", "h"),
+                ("故障次数", "outages", "int"),
+                ("最长故障(小时)", "longest_outage_h", "h"),
+            ],
+            others,
+        )
+    )
 
     links = result.links.copy()
     if len(links):
         links["downstream_offline_h"] = links["downstream_offline_s"] / 3600.0
-    tables.append(Table("光纤链路", "光纤链路收光功率与中断", [
-        ("链路", "fiber_link", "text"), ("乡镇", "township", "text"), ("两端端口", "ends", "text"),
-        ("长度(米)", "length_m", "int"), ("告警门限(dBm)", "rx_min_dbm", "dbm"),
-        ("月最低收光(dBm)", "rx_min_month_dbm", "dbm"), ("月平均收光(dBm)", "rx_avg_dbm", "dbm"),
-        ("月初日最低(dBm)", "rx_first_day_dbm", "dbm"), ("月末日最低(dBm)", "rx_last_day_dbm", "dbm"),
-        ("衰减速率(dB/天)", "slope_db_per_day", "dbm"), ("低于门限天数", "days_below_threshold", "int"),
-        ("无光天数", "days_los", "int"), ("下游设备中断(小时)", "downstream_offline_h", "h"),
-        ("下游摄像机", "downstream_cameras", "int"), ("状态", "status", "text"),
-    ], links))
+    tables.append(
+        Table(
+            "光纤链路",
+            "光纤链路收光功率与中断",
+            [
+                ("链路", "fiber_link", "text"),
+                ("乡镇", "township", "text"),
+                ("两端端口", "ends", "text"),
+                ("长度(米)", "length_m", "int"),
+                ("告警门限(dBm)", "rx_min_dbm", "dbm"),
+                ("月最低收光(dBm)", "rx_min_month_dbm", "dbm"),
+                ("月平均收光(dBm)", "rx_avg_dbm", "dbm"),
+                ("月初日最低(dBm)", "rx_first_day_dbm", "dbm"),
+                ("月末日最低(dBm)", "rx_last_day_dbm", "dbm"),
+                ("衰减速率(dB/天)", "slope_db_per_day", "dbm"),
+                ("低于门限天数", "days_below_threshold", "int"),
+                ("无光天数", "days_los", "int"),
+                ("下游设备中断(小时)", "downstream_offline_h", "h"),
+                ("下游摄像机", "downstream_cameras", "int"),
+                ("状态", "status", "text"),
+            ],
+            links,
+        )
+    )
 
     out = result.outages.copy()
     if len(out):
         out["duration_h"] = out["duration_s"] / 3600.0
         out["kind_zh"] = out["kind"].map(lambda k: KIND_NAMES.get(k, k))
         out["ongoing_zh"] = out["ongoing"].map({True: "月末未恢复", False: ""})
-    tables.append(Table("故障明细", "故障（离线）明细（已扣除核准剔除时段）", [
-        ("设备编号", "device", "text"), ("类型", "kind_zh", "text"), ("名称", "name", "text"),
-        ("乡镇（街道）", "township_name", "text"), ("村（社区）", "village_name", "text"),
-        ("承建单位", "contractor_name", "text"), ("开始", "start", "dt"), ("结束", "end", "dt"),
-        ("时长(小时)", "duration_h", "h"), ("备注", "ongoing_zh", "text"),
-    ], out, "本月无故障"))
+    tables.append(
+        Table(
+            "故障明细",
+            "故障（离线）明细（已扣除核准剔除时段）",
+            [
+                ("设备编号", "device", "text"),
+                ("类型", "kind_zh", "text"),
+                ("名称", "name", "text"),
+                ("乡镇（街道）", "township_name", "text"),
+                ("村（社区）", "village_name", "text"),
+                ("承建单位", "contractor_name", "text"),
+                ("开始", "start", "dt"),
+                ("结束", "end", "dt"),
+                ("时长(小时)", "duration_h", "h"),
+                ("备注", "ongoing_zh", "text"),
+            ],
+            out,
+            "本月无故障",
+        )
+    )
 
-    ex_rows = [{"id": e.id, "kind": KIND_ZH.get(e.kind, e.kind), "start": result.period.local(e.start),
-                "end": result.period.local(e.end), "hours": (e.end - e.start) / 3600.0,
-                "scope": _scope(e, inv), "devices": result.exclusion_devices.get(e.id, 0),
-                "reason": e.reason, "approver": e.approver, "ref": e.ref} for e in result.exclusions]
-    tables.append(Table("剔除时段", "核准剔除时段（不计入考核）", [
-        ("编号", "id", "text"), ("类别", "kind", "text"), ("开始", "start", "dt"), ("结束", "end", "dt"),
-        ("时长(小时)", "hours", "h"), ("范围", "scope", "text"), ("涉及设备数", "devices", "int"),
-        ("原因", "reason", "text"), ("审批人", "approver", "text"), ("文号", "ref", "text"),
-    ], pd.DataFrame(ex_rows), "本月无剔除时段"))
+    ex_rows = [
+        {
+            "id": e.id,
+            "kind": KIND_ZH.get(e.kind, e.kind),
+            "start": result.period.local(e.start),
+            "end": result.period.local(e.end),
+            "hours": (e.end - e.start) / 3600.0,
+            "scope": _scope(e, inv),
+            "devices": result.exclusion_devices.get(e.id, 0),
+            "reason": e.reason,
+            "approver": e.approver,
+            "ref": e.ref,
+        }
+        for e in result.exclusions
+    ]
+    tables.append(
+        Table(
+            "剔除时段",
+            "核准剔除时段（不计入考核）",
+            [
+                ("编号", "id", "text"),
+                ("类别", "kind", "text"),
+                ("开始", "start", "dt"),
+                ("结束", "end", "dt"),
+                ("时长(小时)", "hours", "h"),
+                ("范围", "scope", "text"),
+                ("涉及设备数", "devices", "int"),
+                ("原因", "reason", "text"),
+                ("审批人", "approver", "text"),
+                ("文号", "ref", "text"),
+            ],
+            pd.DataFrame(ex_rows),
+            "本月无剔除时段",
+        )
+    )
 
     daily = district_daily(result).reset_index()
     daily = _hours(daily, "online_s", "offline_s", "unknown_s", "excluded_s")
-    tables.append(Table("每日趋势", "全区摄像机每日在线率", [
-        ("日期", "day", "text"), ("在线率", "rate", "pct"), ("离线(小时)", "offline_h", "h"),
-        ("监测缺失(小时)", "unknown_h", "h"), ("剔除(小时)", "excluded_h", "h"),
-    ], daily))
+    tables.append(
+        Table(
+            "每日趋势",
+            "全区摄像机每日在线率",
+            [
+                ("日期", "day", "text"),
+                ("在线率", "rate", "pct"),
+                ("离线(小时)", "offline_h", "h"),
+                ("监测缺失(小时)", "unknown_h", "h"),
+                ("剔除(小时)", "excluded_h", "h"),
+            ],
+            daily,
+        )
+    )
     return tables
 
 
@@ -178,10 +311,14 @@ def _scope(e: object, inv: Inventory | None) -> str:
         return "全区"
     parts = []
     if e.townships:
-        parts.append("乡镇: " + "、".join(inv.townships[t].name if inv and t in inv.townships else t
-                                        for t in e.townships))
+        parts.append(
+            "乡镇: "
+            + "、".join(inv.townships[t].name if inv and t in inv.townships else t for t in e.townships)
+        )
     if e.villages:
-        parts.append("村: " + "、".join(inv.villages[v].name if inv and v in inv.villages else v for v in e.villages))
+        parts.append(
+            "村: " + "、".join(inv.villages[v].name if inv and v in inv.villages else v for v in e.villages)
+        )
     if e.devices:
         parts.append(f"设备 {len(e.devices)} 台" if len(e.devices) > 3 else "设备: " + "、".join(e.devices))
     return "；".join(parts)
@@ -198,29 +335,46 @@ def summary(result: Result, cfg: Config, cams: pd.DataFrame, district_name: str)
         pv = result.previous.reindex(cams.index).dropna()
         prev_val = pv["online_n"].sum() / pv["present_n"].sum() if pv["present_n"].sum() else np.nan
     rows = [
-        ("区县", district_name, "text"), ("统计月份", result.period.month, "text"),
-        ("统计区间", f"{result.period.local(result.period.start):%Y-%m-%d %H:%M} 至 "
-                 f"{result.period.local(result.period.end):%Y-%m-%d %H:%M}（{result.period.tz.key}）", "text"),
-        ("摄像机数", len(cams), "int"), ("其中重点区域", int(cams["key_area"].sum()), "int"),
+        ("区县", district_name, "text"),
+        ("统计月份", result.period.month, "text"),
+        (
+            "统计区间",
+            f"{result.period.local(result.period.start):%Y-%m-%d %H:%M} 至 "
+            f"{result.period.local(result.period.end):%Y-%m-%d %H:%M}（{result.period.tz.key}）",
+            "text",
+        ),
+        ("摄像机数", len(cams), "int"),
+        ("其中重点区域", int(cams["key_area"].sum()), "int"),
         ("本月新增/撤除（按在册时段折算）", int(cams["prorated"].sum()), "int"),
-        ("全区摄像机在线率", rate, "pct"), ("重点区域在线率", key_rate, "pct"),
-        ("上月在线率", prev_val, "pct"), ("环比(百分点)", rate - prev_val, "pp"),
-        ("目标：重点区域 / 其他", " / ".join([*(f"{v:.0%}" for v in cfg.tag_targets.values()),
-                                          f"{cfg.default_target:.0%}"]), "text"),
+        ("全区摄像机在线率", rate, "pct"),
+        ("重点区域在线率", key_rate, "pct"),
+        ("上月在线率", prev_val, "pct"),
+        ("环比(百分点)", rate - prev_val, "pp"),
+        (
+            "目标：重点区域 / 其他",
+            " / ".join([*(f"{v:.0%}" for v in cfg.tag_targets.values()), f"{cfg.default_target:.0%}"]),
+            "text",
+        ),
         ("达标摄像机", int(cams["meets_target"].sum()), "int"),
         ("达标率", cams["meets_target"].mean() if len(cams) else np.nan, "pct"),
-        ("在线时长合计(小时)", online / 3600, "h"), ("离线时长合计(小时)", cams["offline_s"].sum() / 3600, "h"),
+        ("在线时长合计(小时)", online / 3600, "h"),
+        ("离线时长合计(小时)", cams["offline_s"].sum() / 3600, "h"),
         ("监测缺失合计(小时，不计入离线)", cams["unknown_s"].sum() / 3600, "h"),
         ("核准剔除合计(小时)", cams["excluded_s"].sum() / 3600, "h"),
-        ("剔除时段数", len(result.exclusions), "int"), ("故障次数", int(cams["outages"].sum()), "int"),
+        ("剔除时段数", len(result.exclusions), "int"),
+        ("故障次数", int(cams["outages"].sum()), "int"),
         ("采样间隔(秒)", result.interval, "int"),
         ("生成时间", dt.datetime.now(result.period.tz).strftime("%Y-%m-%d %H:%M"), "text"),
     ]
     for n in result.notes:
         rows.append(("说明", n, "text"))
     df = pd.DataFrame([{"item": a, "value": b, "fmt": c} for a, b, c in rows])
-    return Table("汇总", f"{district_name} {result.period.month} 视频监控摄像机在线率月报",
-                 [("项目", "item", "text"), ("数值", "value", "mixed")], df)
+    return Table(
+        "汇总",
+        f"{district_name} {result.period.month} 视频监控摄像机在线率月报",
+        [("项目", "item", "text"), ("数值", "value", "mixed")],
+        df,
+    )
 
 
 def fmt_value(v: object, fmt: str) -> str:

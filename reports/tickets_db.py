@@ -33,7 +33,7 @@ def read_tickets(url: str, start: float, end: float) -> pd.DataFrame | None:
     """Tickets whose SLA clock started in [start, end); None when there is no tickets table."""
     for prefix in ("postgresql://", "postgres://"):  # plain URLs mean psycopg 3, the driver we ship
         if url.startswith(prefix):
-            url = "postgresql+psycopg://" + url[len(prefix):]
+            url = "postgresql+psycopg://" + url[len(prefix) :]
     try:
         engine = create_engine(url)
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
@@ -49,21 +49,48 @@ def read_tickets(url: str, start: float, end: float) -> pd.DataFrame | None:
             if any(c not in cols for c in NEEDED):
                 return None
             started = cols["sla_start"] if "sla_start" in cols else cols["opened_at"]
-            wanted = [c for c in ("id", "contractor", "state", "severity", "area", "subject", "root_key",
-                                  "opened_at", "sla_start", "acknowledged_at", "restored_at", "resolved_at",
-                                  "response_due", "repair_due", "response_breached", "repair_breached")
-                      if c in cols]
+            wanted = [
+                c
+                for c in (
+                    "id",
+                    "contractor",
+                    "state",
+                    "severity",
+                    "area",
+                    "subject",
+                    "root_key",
+                    "opened_at",
+                    "sla_start",
+                    "acknowledged_at",
+                    "restored_at",
+                    "resolved_at",
+                    "response_due",
+                    "repair_due",
+                    "response_breached",
+                    "repair_breached",
+                )
+                if c in cols
+            ]
             lo = dt.datetime.fromtimestamp(start, dt.UTC).replace(tzinfo=None)
             hi = dt.datetime.fromtimestamp(end, dt.UTC).replace(tzinfo=None)
-            rows = conn.execute(select(*[cols[c] for c in wanted]).where(started >= lo, started < hi)).mappings()
+            rows = conn.execute(
+                select(*[cols[c] for c in wanted]).where(started >= lo, started < hi)
+            ).mappings()
             df = pd.DataFrame([dict(r) for r in rows], columns=wanted)
     except SQLAlchemyError as exc:
         msg = str(exc).splitlines()[0]
         raise UserError(f"--tickets-db: cannot read the tickets database: {msg}") from None
     finally:
         engine.dispose()
-    for c in ("opened_at", "sla_start", "acknowledged_at", "restored_at", "resolved_at", "response_due",
-              "repair_due"):
+    for c in (
+        "opened_at",
+        "sla_start",
+        "acknowledged_at",
+        "restored_at",
+        "resolved_at",
+        "response_due",
+        "repair_due",
+    ):
         if c in df:
             df[c] = pd.to_datetime(df[c].map(_utc), utc=True)
     if "sla_start" not in df:
@@ -89,9 +116,14 @@ def per_contractor(df: pd.DataFrame, month_end: float, sla_target: float) -> pd.
     else:
         work["response_late"] = work.get("response_breached", False)
     g = work.groupby("contractor")
-    out = g.agg(tickets=("state", "size"), repaired=("fixed", "count"), mttr_h=("repair_h", "mean"),
-                max_repair_h=("repair_h", "max"), response_late=("response_late", "sum"),
-                repair_late=("repair_late", "sum"))
+    out = g.agg(
+        tickets=("state", "size"),
+        repaired=("fixed", "count"),
+        mttr_h=("repair_h", "mean"),
+        max_repair_h=("repair_h", "max"),
+        response_late=("response_late", "sum"),
+        repair_late=("repair_late", "sum"),
+    )
     out["sla_rate"] = 1 - out["repair_late"] / out["tickets"]
     out["sla_ok"] = out["sla_rate"] >= sla_target
     return out

@@ -15,8 +15,14 @@ from openpyxl.utils import get_column_letter
 
 from .tables import Table
 
-NUMBER_FORMATS = {"pct": "0.00%", "pp": "+0.00;-0.00;0.00", "h": "0.00", "dbm": "0.00", "int": "0",
-                  "dt": "yyyy-mm-dd hh:mm"}
+NUMBER_FORMATS = {
+    "pct": "0.00%",
+    "pp": "+0.00;-0.00;0.00",
+    "h": "0.00",
+    "dbm": "0.00",
+    "int": "0",
+    "dt": "yyyy-mm-dd hh:mm",
+}
 HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
 
 

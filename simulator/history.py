@@ -55,12 +55,19 @@ TX_POWER_DBM = -3.0
 
 Interval = tuple[int, int]  # [start, end) in epoch seconds
 
-EVENT_TYPES = ("camera_power_loss", "camera_hung", "fiber_cut", "switch_down", "village_power_cut",
-               "fiber_degrading")
+EVENT_TYPES = (
+    "camera_power_loss",
+    "camera_hung",
+    "fiber_cut",
+    "switch_down",
+    "village_power_cut",
+    "fiber_degrading",
+)
 EXCLUSION_KINDS = ("maintenance", "power_cut", "force_majeure", "other")
 
 
 # --- time helpers ---------------------------------------------------------------------------------
+
 
 def month_bounds(month: str, tz: zoneinfo.ZoneInfo) -> tuple[int, int]:
     """Epoch seconds of local midnight starting ``month`` (YYYY-MM) and the next month."""
@@ -151,6 +158,7 @@ def total(intervals: Iterable[Interval]) -> int:
 
 # --- the scenario ---------------------------------------------------------------------------------
 
+
 @dataclass(slots=True)
 class Declared:
     """An event or window that the supervisor approved as an exclusion."""
@@ -226,8 +234,18 @@ class _Reader:
             self.fail()
             raise AssertionError  # fail() raises
         root = MappingReader(self.path, node, "scenario", self.problems)
-        root.reject_unknown({"seed", "background", "events", "maintenance", "monitoring_gaps", "installs",
-                             "decommissions", "description"})
+        root.reject_unknown(
+            {
+                "seed",
+                "background",
+                "events",
+                "maintenance",
+                "monitoring_gaps",
+                "installs",
+                "decommissions",
+                "description",
+            }
+        )
         sc.seed = root.scalar("seed", to_int, 1)
         bg = root.mapping("background", "background")
         if bg is not None:
@@ -353,13 +371,31 @@ class _Reader:
 
     def window(self, node: yaml.Node) -> Maintenance | None:
         r = MappingReader(self.path, node, "maintenance", self.problems)
-        r.reject_unknown({"id", "start", "end", "duration", "devices", "villages", "townships", "fiber_links",
-                          "reason", "approver", "ref", "down"})
+        r.reject_unknown(
+            {
+                "id",
+                "start",
+                "end",
+                "duration",
+                "devices",
+                "villages",
+                "townships",
+                "fiber_links",
+                "reason",
+                "approver",
+                "ref",
+                "down",
+            }
+        )
         wid = r.scalar("id")
         start, end = self.span(r)
         scopes = {}
-        for key, table in (("devices", self.inv.devices), ("villages", self.inv.villages),
-                           ("townships", self.inv.townships), ("fiber_links", self.inv.links)):
+        for key, table in (
+            ("devices", self.inv.devices),
+            ("villages", self.inv.villages),
+            ("townships", self.inv.townships),
+            ("fiber_links", self.inv.links),
+        ):
             ids = r.str_list(key)
             for i in ids:
                 if i not in table:
@@ -372,9 +408,18 @@ class _Reader:
         down = r.scalar("down", _boolean, True)
         if wid is None or start is None or end is None or reason is None or approver is None:
             return None
-        return Maintenance(wid, start, end, scopes["devices"], scopes["villages"], scopes["townships"],
-                           scopes["fiber_links"], Declared("maintenance", reason, approver, ref), bool(down),
-                           r.source)
+        return Maintenance(
+            wid,
+            start,
+            end,
+            scopes["devices"],
+            scopes["villages"],
+            scopes["townships"],
+            scopes["fiber_links"],
+            Declared("maintenance", reason, approver, ref),
+            bool(down),
+            r.source,
+        )
 
     def device_times(self, root: MappingReader, key: str) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -424,6 +469,7 @@ def load_scenario(path: str | Path, inv: Inventory) -> Scenario:
 
 # --- the month, device by device ------------------------------------------------------------------
 
+
 @dataclass(slots=True)
 class DeviceTruth:
     device: str
@@ -458,8 +504,10 @@ class Month:
 
 def select_devices(inv: Inventory, township: str | None, limit: int | None) -> list[Device]:
     if township is not None and township not in inv.townships:
-        raise UserError(f"--township {township!r} is not in the inventory "
-                        f"(known: {', '.join(sorted(inv.townships))})", status=2)
+        raise UserError(
+            f"--township {township!r} is not in the inventory (known: {', '.join(sorted(inv.townships))})",
+            status=2,
+        )
     devs = [d for d in inv.active_devices() if township is None or d.township == township]
     return devs[:limit] if limit is not None else devs
 
@@ -574,15 +622,32 @@ def build_month(inv: Inventory, sc: Scenario, month: str, devices: list[Device])
     for fl in inv.links.values():
         if fl.active and (fl.a.switch in selected or fl.b.switch in selected):
             optics(fl.id)
-    return Month(inv, tz, start, end, devices, truths, gaps, sorted(links.values(), key=lambda x: x.link),
-                 exclusions, sc.seed)
+    return Month(
+        inv,
+        tz,
+        start,
+        end,
+        devices,
+        truths,
+        gaps,
+        sorted(links.values(), key=lambda x: x.link),
+        exclusions,
+        sc.seed,
+    )
 
 
-def _exclusion(xid: str, d: Declared, iv: Interval, devices: list[str],
-               tz: zoneinfo.ZoneInfo) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": xid, "kind": d.kind, "start": local_iso(iv[0], tz),
-                           "end": local_iso(iv[1], tz), "devices": devices, "reason": d.reason,
-                           "approver": d.approver}
+def _exclusion(
+    xid: str, d: Declared, iv: Interval, devices: list[str], tz: zoneinfo.ZoneInfo
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": xid,
+        "kind": d.kind,
+        "start": local_iso(iv[0], tz),
+        "end": local_iso(iv[1], tz),
+        "devices": devices,
+        "reason": d.reason,
+        "approver": d.approver,
+    }
     if d.ref:
         out["ref"] = d.ref
     return out
@@ -590,8 +655,18 @@ def _exclusion(xid: str, d: Declared, iv: Interval, devices: list[str],
 
 # --- ground truth ---------------------------------------------------------------------------------
 
-GROUND_TRUTH_COLUMNS = ("device", "monitored_s", "online_s", "offline_s", "unknown_s", "excluded_s",
-                        "outages", "longest_outage_s", "active_from", "active_to")
+GROUND_TRUTH_COLUMNS = (
+    "device",
+    "monitored_s",
+    "online_s",
+    "offline_s",
+    "unknown_s",
+    "excluded_s",
+    "outages",
+    "longest_outage_s",
+    "active_from",
+    "active_to",
+)
 
 
 def truth_rows(m: Month) -> Iterator[dict[str, Any]]:
@@ -601,10 +676,16 @@ def truth_rows(m: Month) -> Iterator[dict[str, Any]]:
         excluded, unknown, offline = total(t.excluded), total(t.unknown), total(t.offline)
         monitored = active - excluded - unknown
         yield {
-            "device": d.id, "monitored_s": monitored, "online_s": monitored - offline, "offline_s": offline,
-            "unknown_s": unknown, "excluded_s": excluded, "outages": len(t.offline),
+            "device": d.id,
+            "monitored_s": monitored,
+            "online_s": monitored - offline,
+            "offline_s": offline,
+            "unknown_s": unknown,
+            "excluded_s": excluded,
+            "outages": len(t.offline),
             "longest_outage_s": max((e - s for s, e in t.offline), default=0),
-            "active_from": local_iso(t.active[0], m.tz), "active_to": local_iso(t.active[1], m.tz),
+            "active_from": local_iso(t.active[0], m.tz),
+            "active_to": local_iso(t.active[1], m.tz),
         }
 
 
@@ -613,15 +694,22 @@ def write_ground_truth(m: Month, out: Path) -> None:
         w = csv.DictWriter(f, fieldnames=GROUND_TRUTH_COLUMNS)
         w.writeheader()
         w.writerows(truth_rows(m))
-    doc = {"district": m.inv.district.id, "month": dt.datetime.fromtimestamp(m.start, m.tz).strftime("%Y-%m"),
-           "exclusions": m.exclusions}
-    header = ("# Exclusions generated by sharpeyes-sim history from the scenario's maintenance windows and\n"
-              "# declared events. Review and approve before use in a report.\n")
+    doc = {
+        "district": m.inv.district.id,
+        "month": dt.datetime.fromtimestamp(m.start, m.tz).strftime("%Y-%m"),
+        "exclusions": m.exclusions,
+    }
+    header = (
+        "# Exclusions generated by sharpeyes-sim history from the scenario's maintenance windows and\n"
+        "# declared events. Review and approve before use in a report.\n"
+    )
     (out / "exclusions.yaml").write_text(
-        header + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=110), encoding="utf-8")
+        header + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=110), encoding="utf-8"
+    )
 
 
 # --- OpenMetrics ----------------------------------------------------------------------------------
+
 
 def _esc(v: str) -> str:
     return v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
@@ -639,15 +727,16 @@ def _in(ts: np.ndarray, intervals: list[Interval]) -> np.ndarray:
     """Boolean mask: ts within any of the merged intervals [s, e)."""
     mask = np.zeros(ts.shape, dtype=bool)
     for s, e in intervals:
-        mask[np.searchsorted(ts, s):np.searchsorted(ts, e)] = True
+        mask[np.searchsorted(ts, s) : np.searchsorted(ts, e)] = True
     return mask
 
 
 class Writer:
     """Writes families one after the other; each series contiguous and in time order."""
 
-    def __init__(self, m: Month, out: Path, step: int, optical_step: int, info_step: int,
-                 split_days: int) -> None:
+    def __init__(
+        self, m: Month, out: Path, step: int, optical_step: int, info_step: int, split_days: int
+    ) -> None:
         self.m = m
         self.out = out
         self.step = step
@@ -680,8 +769,10 @@ class Writer:
         self.samples += len(lines)
 
     def probe_success(self, f: IO[str], lo: int, hi: int) -> None:
-        f.write("# HELP probe_success Displays whether or not the probe was a success\n"
-                "# TYPE probe_success gauge\n")
+        f.write(
+            "# HELP probe_success Displays whether or not the probe was a success\n"
+            "# TYPE probe_success gauge\n"
+        )
         grid = _grid(self.m.start, self.m.end, self.step)
         grid = grid[(grid >= lo) & (grid < hi)]
         gap = _in(grid, self.m.gaps)
@@ -695,8 +786,10 @@ class Writer:
             self._emit(f, prefix, ts, np.where(dn, "0", "1").tolist())
 
     def optical(self, f: IO[str], lo: int, hi: int) -> None:
-        f.write("# HELP sharpeyes_optical_rx_power_dbm Optical receive power of a fiber port in dBm.\n"
-                "# TYPE sharpeyes_optical_rx_power_dbm gauge\n")
+        f.write(
+            "# HELP sharpeyes_optical_rx_power_dbm Optical receive power of a fiber port in dBm.\n"
+            "# TYPE sharpeyes_optical_rx_power_dbm gauge\n"
+        )
         m = self.m
         grid = _grid(m.start, m.end, self.optical_step)
         grid = grid[(grid >= lo) & (grid < hi)]
@@ -716,14 +809,25 @@ class Writer:
                 for start, rate in lo_.degrade:
                     val -= np.clip((ts - start) / 86400.0, 0, None) * rate
                 val = np.where(_in(ts, merge(lo_.cut)), LOS_READING_DBM, np.maximum(val, LOS_READING_DBM))
-                labels = {"job": SNMP_SWITCH_JOB, "instance": ref.switch, "device": ref.switch,
-                          "port": ref.port, "port_link": link.id}
-                self._emit(f, f"sharpeyes_optical_rx_power_dbm{{{_labels(labels)}}} ", ts,
-                           [f"{v:.2f}" for v in val.tolist()])
+                labels = {
+                    "job": SNMP_SWITCH_JOB,
+                    "instance": ref.switch,
+                    "device": ref.switch,
+                    "port": ref.port,
+                    "port_link": link.id,
+                }
+                self._emit(
+                    f,
+                    f"sharpeyes_optical_rx_power_dbm{{{_labels(labels)}}} ",
+                    ts,
+                    [f"{v:.2f}" for v in val.tolist()],
+                )
 
     def info(self, f: IO[str], lo: int, hi: int) -> None:
-        f.write("# HELP sharpeyes_device_info Inventory record of an active device (value 1).\n"
-                "# TYPE sharpeyes_device_info gauge\n")
+        f.write(
+            "# HELP sharpeyes_device_info Inventory record of an active device (value 1).\n"
+            "# TYPE sharpeyes_device_info gauge\n"
+        )
         m = self.m
         grid = _grid(m.start, m.end, self.info_step)
         grid = grid[(grid >= lo) & (grid < hi)]
@@ -741,11 +845,14 @@ class Writer:
 
 # --- CLI ------------------------------------------------------------------------------------------
 
+
 def register(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``history`` sub-command to ``sharpeyes-sim``'s sub-parsers."""
     p: argparse.ArgumentParser = subparsers.add_parser(
-        "history", help="write a month of history as OpenMetrics for promtool backfill",
-        description="Write a month of realistic history (OpenMetrics) plus its ground truth.")
+        "history",
+        help="write a month of history as OpenMetrics for promtool backfill",
+        description="Write a month of realistic history (OpenMetrics) plus its ground truth.",
+    )
     add_arguments(p)
     p.set_defaults(func=run_history)
     return p
@@ -753,18 +860,27 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--month", required=True, help="YYYY-MM (months start at local midnight)")
-    p.add_argument("--scenario", default=str(DEFAULT_SCENARIO),
-                   help="scenario YAML (default: the embedded one)")
+    p.add_argument(
+        "--scenario", default=str(DEFAULT_SCENARIO), help="scenario YAML (default: the embedded one)"
+    )
     p.add_argument("--inventory", default=str(DEFAULT_INVENTORY), help="inventory directory")
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--township", help="only devices of this township")
     p.add_argument("--limit", type=_positive, help="only the first N active devices (after --township)")
     p.add_argument("--step", type=_positive, default=60, help="probe_success sample step in seconds (60)")
     p.add_argument("--optical-step", type=_positive, default=900, help="optical power step in seconds (900)")
-    p.add_argument("--info-step", type=_positive, default=3600,
-                   help="sharpeyes_device_info step in seconds (3600; its lines are long)")
-    p.add_argument("--split-days", type=_positive, default=0,
-                   help="write one file per N days (keeps each promtool input small)")
+    p.add_argument(
+        "--info-step",
+        type=_positive,
+        default=3600,
+        help="sharpeyes_device_info step in seconds (3600; its lines are long)",
+    )
+    p.add_argument(
+        "--split-days",
+        type=_positive,
+        default=0,
+        help="write one file per N days (keeps each promtool input small)",
+    )
 
 
 def _positive(v: str) -> int:
@@ -801,8 +917,11 @@ def run_history(args: argparse.Namespace) -> int:
     write_ground_truth(month, out)
     shutil.copyfile(args.scenario, out / "scenario.yaml")
     size = sum(f.stat().st_size for f in files)
-    print(f"wrote {len(files)} file(s), {w.samples} samples, {size / 1e6:.1f} MB, {len(devices)} devices, "
-          f"{len(month.exclusions)} exclusions in {time.monotonic() - t0:.1f} s to {out}", file=sys.stderr)
+    print(
+        f"wrote {len(files)} file(s), {w.samples} samples, {size / 1e6:.1f} MB, {len(devices)} devices, "
+        f"{len(month.exclusions)} exclusions in {time.monotonic() - t0:.1f} s to {out}",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -12,63 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import socket
 import subprocess
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 import pytest
-
-from simulator import history
-
-MONTH = "2026-10"
-STEP = 60
-SLICE = ["--township", "baodong", "--limit", "34"]
-
-
-@dataclass(frozen=True)
-class Backfilled:
-    history: Path  # the simulator's output directory
-    url: str  # Prometheus base URL
-    truth: pd.DataFrame  # ground-truth.csv, indexed by device
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"prometheus exited with {proc.returncode}: {log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(url + "/-/ready", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.1)  # polling interval, not a fixed wait
-    raise RuntimeError(f"prometheus not ready after {timeout} s: {log.read_text()[-2000:]}")
-
-
-def generate(out: Path, *extra: str) -> Path:
-    rc = history.main(["--month", MONTH, "--out", str(out), "--step", str(STEP), *SLICE, *extra])
-    assert rc == 0
-    return out
-
-
-def backfill(om_files: list[Path], tsdb: Path) -> None:
-    for f in om_files:
-        subprocess.run(["promtool", "tsdb", "create-blocks-from", "openmetrics", "--max-block-duration=1458h",
-                        "-q", str(f), str(tsdb)], check=True, capture_output=True)
+from report_testlib import Backfilled, backfill, free_port, generate, wait_ready
 
 
 @pytest.fixture(scope="session")
@@ -81,16 +30,23 @@ def backfilled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backfilled]
     tsdb = base / "tsdb"
     backfill(sorted(hist.glob("history*.om")), tsdb)
     (base / "prometheus.yml").write_text("global:\n  scrape_interval: 1m\n")
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = base / "prometheus.log"
     with log.open("wb") as logf:
         proc = subprocess.Popen(
-            ["prometheus", f"--config.file={base / 'prometheus.yml'}", f"--storage.tsdb.path={tsdb}",
-             "--storage.tsdb.retention.time=10y", f"--web.listen-address=127.0.0.1:{port}"],
-            stdout=logf, stderr=subprocess.STDOUT)
+            [
+                "prometheus",
+                f"--config.file={base / 'prometheus.yml'}",
+                f"--storage.tsdb.path={tsdb}",
+                "--storage.tsdb.retention.time=10y",
+                f"--web.listen-address=127.0.0.1:{port}",
+            ],
+            stdout=logf,
+            stderr=subprocess.STDOUT,
+        )
     try:
-        _wait_ready(url, proc, log)
+        wait_ready(url, proc, log)
         truth = pd.read_csv(hist / "ground-truth.csv").set_index("device")
         yield Backfilled(hist, url, truth)
     finally:
@@ -108,12 +64,31 @@ T = dt.datetime(2026, 10, 8, 1, 30, tzinfo=UTC)  # 09:30 local: the fiber cut
 # (contractor, sla_start, acknowledged, restored, state, repair_due hours, merged?)
 TICKETS = [
     ("zhongan", T, T + dt.timedelta(minutes=20), T + dt.timedelta(hours=8, minutes=15), "closed", 12),
-    ("zhongan", T + dt.timedelta(days=4), T + dt.timedelta(days=4, hours=2), T + dt.timedelta(days=5, hours=2),
-     "closed", 12),  # 26 h repair: late
+    (
+        "zhongan",
+        T + dt.timedelta(days=4),
+        T + dt.timedelta(days=4, hours=2),
+        T + dt.timedelta(days=5, hours=2),
+        "closed",
+        12,
+    ),  # 26 h repair: late
     ("zhongan", T + dt.timedelta(days=10), None, None, "merged", 12),  # merged: not counted
-    ("tianwang", T + dt.timedelta(days=1), T + dt.timedelta(days=1, minutes=5), T + dt.timedelta(days=1, hours=2),
-     "resolved", 24),
-    ("zhongan", dt.datetime(2026, 9, 20, tzinfo=UTC), None, dt.datetime(2026, 9, 21, tzinfo=UTC), "closed", 12),
+    (
+        "tianwang",
+        T + dt.timedelta(days=1),
+        T + dt.timedelta(days=1, minutes=5),
+        T + dt.timedelta(days=1, hours=2),
+        "resolved",
+        24,
+    ),
+    (
+        "zhongan",
+        dt.datetime(2026, 9, 20, tzinfo=UTC),
+        None,
+        dt.datetime(2026, 9, 21, tzinfo=UTC),
+        "closed",
+        12,
+    ),
 ]
 
 
@@ -132,21 +107,46 @@ def tickets_db(tmp_path_factory: pytest.TempPathFactory) -> str:
         table = Base.metadata.tables["tickets"]
     except ImportError:  # the tickets package is not there: mirror the columns we read
         md = MetaData()
-        table = Table("tickets", md, Column("id", Integer, primary_key=True), Column("root_key", String),
-                      Column("state", String), Column("severity", String), Column("contractor", String),
-                      Column("area", String), Column("subject", String), Column("opened_at", DateTime),
-                      Column("sla_start", DateTime), Column("acknowledged_at", DateTime),
-                      Column("restored_at", DateTime), Column("resolved_at", DateTime),
-                      Column("response_due", DateTime), Column("repair_due", DateTime))
+        table = Table(
+            "tickets",
+            md,
+            Column("id", Integer, primary_key=True),
+            Column("root_key", String),
+            Column("state", String),
+            Column("severity", String),
+            Column("contractor", String),
+            Column("area", String),
+            Column("subject", String),
+            Column("opened_at", DateTime),
+            Column("sla_start", DateTime),
+            Column("acknowledged_at", DateTime),
+            Column("restored_at", DateTime),
+            Column("resolved_at", DateTime),
+            Column("response_due", DateTime),
+            Column("repair_due", DateTime),
+        )
         md.create_all(engine)
     naive = {c.name for c in table.columns}
     with engine.begin() as conn:
         for n, (contractor, start, ack, restored, state, repair_h) in enumerate(TICKETS, 1):
-            row = {"id": n, "root_key": f"device:cam-{n}", "state": state, "severity": "critical",
-                   "alertname": "CameraDown", "contractor": contractor, "area": "urban", "subject": f"cam-{n}",
-                   "opened_at": start, "sla_start": start, "acknowledged_at": ack, "restored_at": restored,
-                   "resolved_at": restored, "response_due": start + dt.timedelta(hours=1),
-                   "repair_due": start + dt.timedelta(hours=repair_h), "updated_at": start}
+            row = {
+                "id": n,
+                "root_key": f"device:cam-{n}",
+                "state": state,
+                "severity": "critical",
+                "alertname": "CameraDown",
+                "contractor": contractor,
+                "area": "urban",
+                "subject": f"cam-{n}",
+                "opened_at": start,
+                "sla_start": start,
+                "acknowledged_at": ack,
+                "restored_at": restored,
+                "resolved_at": restored,
+                "response_due": start + dt.timedelta(hours=1),
+                "repair_due": start + dt.timedelta(hours=repair_h),
+                "updated_at": start,
+            }
             conn.execute(insert(table).values({k: v for k, v in row.items() if k in naive}))
     engine.dispose()
     return url

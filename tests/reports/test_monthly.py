@@ -8,12 +8,11 @@ import re
 import subprocess
 import zoneinfo
 from pathlib import Path
-from typing import Any
 
 import openpyxl
 import pandas as pd
 import pytest
-from conftest import MONTH, STEP, Backfilled
+from report_testlib import MONTH, STEP, Backfilled, free_port
 
 from inventory import load_inventory
 from reports.availability import Result, compute, month_period
@@ -24,8 +23,20 @@ from reports.prometheus import Prometheus
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "inventory" / "sample" / "fengquan"
 TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
-SHEETS = ["汇总", "乡镇", "村", "摄像机", "最差20", "承建单位", "资金来源", "网络与平台设备", "光纤链路", "故障明细",
-          "剔除时段", "每日趋势"]
+SHEETS = [
+    "汇总",
+    "乡镇",
+    "村",
+    "摄像机",
+    "最差20",
+    "承建单位",
+    "资金来源",
+    "网络与平台设备",
+    "光纤链路",
+    "故障明细",
+    "剔除时段",
+    "每日趋势",
+]
 
 
 @pytest.fixture(scope="module")
@@ -38,9 +49,23 @@ def result(backfilled: Backfilled) -> Result:
 @pytest.fixture(scope="module")
 def report(backfilled: Backfilled, tickets_db: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("report")
-    rc = main(["monthly", "--month", MONTH, "--prometheus", backfilled.url, "--inventory", str(SAMPLE),
-               "--exclusions", str(backfilled.history / "exclusions.yaml"), "--tickets-db", tickets_db,
-               "--out", str(out)])
+    rc = main(
+        [
+            "monthly",
+            "--month",
+            MONTH,
+            "--prometheus",
+            backfilled.url,
+            "--inventory",
+            str(SAMPLE),
+            "--exclusions",
+            str(backfilled.history / "exclusions.yaml"),
+            "--tickets-db",
+            tickets_db,
+            "--out",
+            str(out),
+        ]
+    )
     assert rc == 0
     return out
 
@@ -53,6 +78,7 @@ def sheet(path: Path, name: str) -> pd.DataFrame:
 
 
 # --- figures against the ground truth -------------------------------------------------------------
+
 
 @pytest.mark.parametrize("column", ["online_s", "offline_s", "unknown_s", "excluded_s", "monitored_s"])
 def test_seconds_per_device_match_ground_truth(result: Result, backfilled: Backfilled, column: str) -> None:
@@ -77,8 +103,11 @@ def test_every_device_in_the_slice_is_reported(result: Result, backfilled: Backf
 
 
 def test_fiber_cut_takes_its_subtree_down(result: Result) -> None:
-    sub = [d for d in result.devices.index if d.startswith("cam-baodong-beizhan-0")
-           and 8 <= int(d[-3:]) <= 22 and d != "cam-baodong-beizhan-015"]
+    sub = [
+        d
+        for d in result.devices.index
+        if d.startswith("cam-baodong-beizhan-0") and 8 <= int(d[-3:]) <= 22 and d != "cam-baodong-beizhan-015"
+    ]
     out = result.outages[result.outages["device"].isin([*sub, "sw-baodong-beizhan-a1"])]
     cut = out[out["start"] == dt.datetime(2026, 10, 8, 9, 30)]
     assert set(cut["device"]) >= {"sw-baodong-beizhan-a1", "cam-baodong-beizhan-008"}
@@ -137,6 +166,7 @@ def test_fiber_link_sheet_sees_the_cut(result: Result) -> None:
 
 # --- the files ------------------------------------------------------------------------------------
 
+
 def test_workbook_has_the_expected_sheets(report: Path) -> None:
     wb = openpyxl.load_workbook(report / f"online-rate-{MONTH}.xlsx", read_only=True)
     assert wb.sheetnames == SHEETS
@@ -146,8 +176,12 @@ def test_workbook_has_the_expected_sheets(report: Path) -> None:
 def test_camera_sheet_matches_ground_truth(report: Path, backfilled: Backfilled) -> None:
     cams = sheet(report / f"online-rate-{MONTH}.xlsx", "摄像机").set_index("设备编号")
     truth = backfilled.truth.reindex(cams.index)
-    for col, key in (("在线(小时)", "online_s"), ("离线(小时)", "offline_s"), ("监测缺失(小时)", "unknown_s"),
-                     ("剔除(小时)", "excluded_s")):
+    for col, key in (
+        ("在线(小时)", "online_s"),
+        ("离线(小时)", "offline_s"),
+        ("监测缺失(小时)", "unknown_s"),
+        ("剔除(小时)", "excluded_s"),
+    ):
         assert ((cams[col] * 3600 - truth[key]).abs() <= STEP).all(), col
     assert cams.loc["cam-baodong-beizhan-024", "按在册时段折算"] == "是"
     rate = truth["online_s"] / truth["monitored_s"]
@@ -191,8 +225,11 @@ def test_worst_list_and_daily_trend(report: Path) -> None:
 def test_pdf_renders(report: Path, tmp_path: Path) -> None:
     pdf = report / f"online-rate-{MONTH}.pdf"
     assert pdf.stat().st_size > 10_000
-    subprocess.run(["pdftoppm", "-f", "1", "-l", "1", "-r", "50", "-png", str(pdf), str(tmp_path / "p")],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["pdftoppm", "-f", "1", "-l", "1", "-r", "50", "-png", str(pdf), str(tmp_path / "p")],
+        check=True,
+        capture_output=True,
+    )
     pngs = list(tmp_path.glob("p*.png"))
     assert len(pngs) == 1 and pngs[0].stat().st_size > 5_000
     info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout
@@ -201,8 +238,20 @@ def test_pdf_renders(report: Path, tmp_path: Path) -> None:
 
 
 def test_without_tickets_db_the_sheet_says_so(backfilled: Backfilled, tmp_path: Path) -> None:
-    rc = main(["monthly", "--month", MONTH, "--prometheus", backfilled.url, "--inventory", str(SAMPLE),
-               "--out", str(tmp_path), "--no-pdf"])
+    rc = main(
+        [
+            "monthly",
+            "--month",
+            MONTH,
+            "--prometheus",
+            backfilled.url,
+            "--inventory",
+            str(SAMPLE),
+            "--out",
+            str(tmp_path),
+            "--no-pdf",
+        ]
+    )
     assert rc == 0
     ct = sheet(tmp_path / f"online-rate-{MONTH}.xlsx", "承建单位")
     assert set(ct["工单（MTTR/SLA）"]) == {"无工单数据"}
@@ -212,8 +261,20 @@ def test_without_tickets_db_the_sheet_says_so(backfilled: Backfilled, tmp_path: 
 
 
 def test_without_inventory_labels_come_from_device_info(backfilled: Backfilled, tmp_path: Path) -> None:
-    rc = main(["monthly", "--month", MONTH, "--prometheus", backfilled.url, "--out", str(tmp_path), "--no-pdf",
-               "--exclusions", str(backfilled.history / "exclusions.yaml")])
+    rc = main(
+        [
+            "monthly",
+            "--month",
+            MONTH,
+            "--prometheus",
+            backfilled.url,
+            "--out",
+            str(tmp_path),
+            "--no-pdf",
+            "--exclusions",
+            str(backfilled.history / "exclusions.yaml"),
+        ]
+    )
     assert rc == 0
     cams = sheet(tmp_path / f"online-rate-{MONTH}.xlsx", "摄像机").set_index("设备编号")
     assert set(cams["乡镇（街道）"]) == {"baodong"}
@@ -227,15 +288,21 @@ def test_previous_month_without_data(result: Result) -> None:
 
 # --- errors: one line, no traceback ---------------------------------------------------------------
 
+
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["python", "-m", "reports", *args], capture_output=True, text=True, cwd=ROOT)
 
 
 def test_unreachable_prometheus_is_one_line(tmp_path: Path) -> None:
-    from conftest import _free_port
-
-    r = run_cli("monthly", "--month", MONTH, "--prometheus", f"http://127.0.0.1:{_free_port()}",
-                "--out", str(tmp_path))
+    r = run_cli(
+        "monthly",
+        "--month",
+        MONTH,
+        "--prometheus",
+        f"http://127.0.0.1:{free_port()}",
+        "--out",
+        str(tmp_path),
+    )
     assert r.returncode == 1
     assert r.stderr.count("\n") == 1 and "unreachable" in r.stderr and "Traceback" not in r.stderr
 
@@ -258,18 +325,38 @@ def _excl(tmp_path: Path, body: str) -> Path:
     return p
 
 
-@pytest.mark.parametrize(("body", "message"), [
-    ("exclusions:\n  - id: a\n    start: 2026-10-01 00:00\n    end: 2026-10-01 01:00\n    devices: [x]\n"
-     "    reason: r\n", "excl.yaml:2: exclusion a: field 'approver': required field is missing"),
-    ("exclusions:\n  - id: a\n    start: 2026-10-01 00:00\n    end: 2026-10-01 01:00\n    devices: [x]\n"
-     "    reason: r\n    approver: p\n    colour: red\n", "excl.yaml:8: exclusion a: field 'colour': unknown key"),
-    ("exclusions:\n  - id: a\n    start: 2026-10-02 00:00\n    end: 2026-10-01 01:00\n    all: true\n"
-     "    reason: r\n    approver: p\n", "excl.yaml:4: exclusion a: field 'end': must be after start"),
-    ("exclusions:\n  - id: a\n    start: yesterday\n    end: 2026-10-01 01:00\n    all: true\n"
-     "    reason: r\n    approver: p\n", "excl.yaml:3: exclusion a: field 'start': 'yesterday' is not a time"),
-    ("exclusions:\n  - id: a\n    start: 2026-10-01 00:00\n    end: 2026-10-01 01:00\n"
-     "    reason: r\n    approver: p\n", "needs devices, villages, townships or all: true"),
-])
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            "exclusions:\n  - id: a\n    start: 2026-10-01 00:00\n"
+            "    end: 2026-10-01 01:00\n    devices: [x]\n"
+            "    reason: r\n",
+            "excl.yaml:2: exclusion a: field 'approver': required field is missing",
+        ),
+        (
+            "exclusions:\n  - id: a\n    start: 2026-10-01 00:00\n"
+            "    end: 2026-10-01 01:00\n    devices: [x]\n"
+            "    reason: r\n    approver: p\n    colour: red\n",
+            "excl.yaml:8: exclusion a: field 'colour': unknown key",
+        ),
+        (
+            "exclusions:\n  - id: a\n    start: 2026-10-02 00:00\n    end: 2026-10-01 01:00\n    all: true\n"
+            "    reason: r\n    approver: p\n",
+            "excl.yaml:4: exclusion a: field 'end': must be after start",
+        ),
+        (
+            "exclusions:\n  - id: a\n    start: yesterday\n    end: 2026-10-01 01:00\n    all: true\n"
+            "    reason: r\n    approver: p\n",
+            "excl.yaml:3: exclusion a: field 'start': 'yesterday' is not a time",
+        ),
+        (
+            "exclusions:\n  - id: a\n    start: 2026-10-01 00:00\n    end: 2026-10-01 01:00\n"
+            "    reason: r\n    approver: p\n",
+            "needs devices, villages, townships or all: true",
+        ),
+    ],
+)
 def test_invalid_exclusions_name_file_and_line(tmp_path: Path, body: str, message: str) -> None:
     from inventory.console import UserError
 
@@ -284,12 +371,12 @@ def test_config_is_strict(tmp_path: Path) -> None:
     from reports.config import load_config
 
     p = tmp_path / "report.yaml"
-    p.write_text("targets:\n  default: 0.9\n  tags: {key_area: 0.99}\nscrape_interval: 15s\n", encoding="utf-8")
+    p.write_text(
+        "targets:\n  default: 0.9\n  tags: {key_area: 0.99}\nscrape_interval: 15s\n", encoding="utf-8"
+    )
     cfg = load_config(p)
     assert cfg.default_target == 0.9 and cfg.tag_targets == {"key_area": 0.99} and cfg.scrape_interval == 15
     assert cfg.target_for(("key_area",)) == 0.99 and cfg.target_for(()) == 0.9
     p.write_text("targets:\n  default: 95\n", encoding="utf-8")
-    with pytest.raises(UserError, match="report.yaml:2.*not a fraction"):
+    with pytest.raises(UserError, match=r"report.yaml:2.*not a fraction"):
         load_config(p)
-
-
