@@ -195,9 +195,14 @@ def main() -> int:
     finally:
         sim.terminate()
         try:
-            sim.wait(15)
+            sim.wait(30)
         except subprocess.TimeoutExpired:
             sim.kill()
+            sim.wait()
+        # the simulator deletes its table on exit; make sure a killed one leaves nothing behind
+        subprocess.run(
+            ["nft", "delete", "table", "inet", "sharpeyes_sim_bench"], capture_output=True, check=False
+        )
     return 0
 
 

@@ -12,6 +12,7 @@ Created at start, deleted at exit (also on Ctrl-C). Dropping at the input hook m
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import shutil
 import subprocess
@@ -73,6 +74,7 @@ table inet {t} {{
 }}
 """)
         self.active = True
+        atexit.register(self.stop)  # also when the loop dies before stop() is awaited
 
     async def update(self, dead: Set[str], hung: Set[str], lossy: Mapping[str, int]) -> None:
         if not self.active:

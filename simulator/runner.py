@@ -139,6 +139,12 @@ class Simulator:
         )
 
     async def stop(self) -> None:
+        try:
+            await self._stop_servers()
+        finally:
+            self.firewall.stop()
+
+    async def _stop_servers(self) -> None:
         if self.control is not None:
             await self.control.close()  # type: ignore[attr-defined]
             self.control = None
@@ -150,7 +156,6 @@ class Simulator:
         if self.agent is not None:
             await self.agent.close()
             self.agent = None
-        self.firewall.stop()
 
     async def __aenter__(self) -> Simulator:
         await self.start()

@@ -18,15 +18,10 @@ from simulator.state import DeviceState
 def make_state() -> Callable[..., DeviceState]:
     def make(vendor: str = "hikvision", **kwargs: object) -> DeviceState:
         ip = next_ip()
-        values: dict[str, object] = {
-            "device_id": f"cam-{vendor}-{ip.replace('.', '-')}",
-            "ip": ip,
-            "vendor": vendor,
-            **IDENTITY.get(vendor, IDENTITY["uniview"]),
-        }
+        values: dict[str, object] = {"device_id": f"cam-{vendor}-{ip.replace('.', '-')}", "ip": ip,
+                                     "vendor": vendor, **IDENTITY.get(vendor, IDENTITY["uniview"])}
         values.update(kwargs)
         return DeviceState(**values)  # type: ignore[arg-type]
-
     return make
 
 
