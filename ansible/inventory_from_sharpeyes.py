@@ -163,6 +163,8 @@ def to_yaml_inventory(data: dict[str, Any]) -> dict[str, Any]:
     """The same inventory in Ansible's YAML inventory format (for a committed/static hosts file)."""
     hostvars = data["_meta"]["hostvars"]
 
+    placed = set(data["district_centre"]["hosts"]) | set(data["township_platforms"]["hosts"])
+
     def group(name: str) -> dict[str, Any]:
         return {"hosts": {h: hostvars[h] for h in data[name]["hosts"]}}
 
@@ -171,7 +173,8 @@ def to_yaml_inventory(data: dict[str, Any]) -> dict[str, Any]:
         "children": {"sharpeyes": {"children": {
             "district_centre": group("district_centre"),
             "township_platforms": group("township_platforms"),
-            "alertmanager": {"hosts": {h: {} for h in data["alertmanager"]["hosts"]}},
+            # hosts already listed above keep their vars there; standby nodes get theirs here
+            "alertmanager": {"hosts": {h: {} if h in placed else hostvars[h] for h in data["alertmanager"]["hosts"]}},
         }}},
     }}
 

@@ -2,7 +2,8 @@
 
 Endpoints: ``/probe`` (a fresh set of samples per request, never HTTP 500 for a device failure),
 ``/metrics`` (the exporter's own metrics only), ``/sd`` (Prometheus http_sd from the inventory),
-``/inventory/metrics`` (the inventory's ``_info`` series, rendered once per load), ``/config``,
+``/inventory/metrics`` (the inventory's ``_info`` series, rendered once per load),
+``/discovery/metrics`` (the cached discovery/audit results file, see docs/discovery.md), ``/config``,
 ``/``, ``/-/healthy``, ``/-/ready`` and ``/-/reload`` (POST; SIGHUP does the same).
 
 Configuration and inventory live in one immutable ``Snapshot`` that a reload replaces in a single
@@ -18,6 +19,7 @@ import contextlib
 import html
 import ipaddress
 import logging
+import os
 import signal
 import time
 from collections.abc import Mapping
@@ -51,6 +53,8 @@ TIMEOUT_HEADER = "X-Prometheus-Scrape-Timeout-Seconds"
 DEFAULT_TIMEOUT_OFFSET = 0.5
 VERSION = "0.1.0"
 RESULTS = ("success", "failure")
+# discovery/audit results written by `sharpeyes-exporter discover|audit` (exporters/discovery)
+DISCOVERY_METRICS = Path(os.environ.get("SHARPEYES_DISCOVERY_METRICS", "var/discovery/metrics.prom"))
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60)
 
 
@@ -135,6 +139,7 @@ class Exporter:
         self._last_result: tuple[bool, str] = (True, "")
         self._tasks: set[asyncio.Task[Any]] = set()
         self._watcher: asyncio.Task[None] | None = None
+        self.discovery_metrics = DISCOVERY_METRICS
 
     # ------------------------------------------------------------------------------- loading
 
@@ -390,6 +395,14 @@ class Exporter:
         assert self.snapshot is not None
         return web.Response(body=self.snapshot.inventory.info_text, headers={"Content-Type": CONTENT_TYPE})
 
+    async def handle_discovery_metrics(self, request: web.Request) -> web.Response:
+        """The discovery/audit results file as written by the last run (served as is)."""
+        try:
+            body = await asyncio.to_thread(self.discovery_metrics.read_bytes)
+        except OSError:
+            body = b"# no discovery results yet (run: sharpeyes-exporter discover)\n"
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+
     async def handle_sd(self, request: web.Request) -> web.Response:
         snap = self.snapshot
         assert snap is not None
@@ -450,6 +463,7 @@ class Exporter:
         app.router.add_get("/probe", self.handle_probe)
         app.router.add_get("/metrics", self.handle_metrics)
         app.router.add_get("/inventory/metrics", self.handle_inventory_metrics)
+        app.router.add_get("/discovery/metrics", self.handle_discovery_metrics)
         app.router.add_get("/sd", self.handle_sd)
         app.router.add_get("/config", self.handle_config)
         app.router.add_post("/-/reload", self.handle_reload)

@@ -3,6 +3,7 @@
     sharpeyes-exporter [--config.file F] [--inventory DIR] [--web.listen-address HOST:PORT]
                        [--config.check] [--log.level LEVEL]
     sharpeyes-exporter promconfig --exporter HOST:PORT [--exporter ...] --out FILE
+    sharpeyes-exporter discover|reconcile|audit ...   (exporters/discovery, docs/discovery.md)
 """
 
 from __future__ import annotations
@@ -17,9 +18,14 @@ from pathlib import Path
 
 from exporters.app import DEFAULT_TIMEOUT_OFFSET, Exporter
 from exporters.config import ConfigError, load_config
+from exporters.discovery.auth import register_auth_section
+from exporters.discovery.cli import COMMANDS as DISCOVERY_COMMANDS
+from exporters.discovery.cli import register as register_discovery
 from exporters.inventory_state import SAMPLE, InventoryState
 from inventory import InventoryError
 from inventory.console import UserError, cli_main
+
+register_auth_section()  # discovery (exporters/discovery): `cli:` auth sections in the config
 
 PROG = "sharpeyes-exporter"
 DEFAULT_LISTEN = "127.0.0.1:9430"
@@ -60,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="subtracted from Prometheus' scrape timeout to get the probe's budget (default: 0.5)")
     p.add_argument("--inventory.poll-interval", dest="poll", type=float, default=5.0, metavar="SECONDS",
                    help="how often to check the inventory directory for changes; 0 disables (default: 5)")
-    sub = p.add_subparsers(dest="cmd", metavar="{promconfig}")
+    sub = p.add_subparsers(dest="cmd", metavar="{promconfig,discover,reconcile,audit}")
     sp = sub.add_parser("promconfig", help="write prometheus.yml scrape jobs for one or more exporters")
     sp.add_argument("--exporter", action="append", required=True, metavar="HOST:PORT",
                     help="an exporter instance; give it N times to shard targets across N exporters")
@@ -77,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--interval-scale", type=float, default=1.0, metavar="FACTOR",
                     help="multiply every scrape interval and timeout (e.g. 0.2 for demos and tests)")
     sp.add_argument("--out", required=True, metavar="FILE", help="output file ('-' for stdout)")
+    register_discovery(sub)  # discovery sub-commands
     return p
 
 
@@ -153,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.cmd == "promconfig":
         return cmd_promconfig(args)
+    if args.cmd in DISCOVERY_COMMANDS:  # discovery sub-commands
+        return int(args.fn(args))
     level = {"warn": logging.WARNING}.get(args.log_level, getattr(logging, args.log_level.upper()))
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.check or args.dump:

@@ -6,6 +6,8 @@ sharpeyes-sim fault add TYPE TARGET [--param k=v ...] [--duration 120s]
 sharpeyes-sim fault clear ID | --all
 sharpeyes-sim fault list
 sharpeyes-sim fault types
+sharpeyes-sim history --month 2026-10 --out DIR [--scenario FILE]
+sharpeyes-sim demo [--township ID ...] [--port-offset N]
 """
 
 from __future__ import annotations
@@ -73,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     clear.add_argument("--all", action="store_true")
     fsub.add_parser("list", help="list active faults")
     fsub.add_parser("types", help="list fault types")
+    from .demo import register as register_demo
+    from .history import register as register_history
+
+    register_history(sub)
+    register_demo(sub)
     return p
 
 
@@ -96,8 +103,8 @@ async def _serve(args: argparse.Namespace) -> int:
         inv = load_inventory(args.inventory)
     except InventoryError as exc:
         raise UserError(
-            f"inventory {args.inventory} is invalid ({len(getattr(exc, 'errors', []) or [1])} "
-            "error(s)); run sharpeyes-inventory validate"
+            f"inventory {args.inventory} is invalid ({len(exc.problems)} error(s), first: {exc.problems[0]}); "
+            "run sharpeyes-inventory validate"
         ) from None
     except OSError as exc:
         raise UserError(f"cannot read inventory {args.inventory}: {exc.strerror}") from None
@@ -238,7 +245,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "run":
         return cmd_run(args)
-    return cmd_fault(args)
+    if args.command == "fault":
+        return cmd_fault(args)
+    handler = getattr(args, "fn", None) or args.func
+    return int(handler(args))
 
 
 if __name__ == "__main__":

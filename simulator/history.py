@@ -75,10 +75,8 @@ def month_bounds(month: str, tz: zoneinfo.ZoneInfo) -> tuple[int, int]:
         first = dt.datetime.strptime(month, "%Y-%m")
     except ValueError:
         raise UserError(f"--month {month!r} is not YYYY-MM", status=2) from None
-    if first.month == 12:
-        nxt = first.replace(year=first.year + 1, month=1)
-    else:
-        nxt = first.replace(month=first.month + 1)
+    nxt = (first.replace(year=first.year + 1, month=1) if first.month == 12
+           else first.replace(month=first.month + 1))
     return int(first.replace(tzinfo=tz).timestamp()), int(nxt.replace(tzinfo=tz).timestamp())
 
 

@@ -56,6 +56,9 @@ class StackOptions:
     for_scale: float = 0.1  # alert for: × this
     hold_down: str = "30s"  # tickets: all alerts quiet this long → resolved
     nft_table: str = "sharpeyes_demo"
+    # the devices' SNMP/ONVIF/RTSP ports; tests move them off 161/80/554 so that they never collide
+    # with another simulator (or a real agent) on the same loopback addresses
+    device_ports: tuple[int, int, int] = (161, 80, 554)
     fresh: bool = True  # wipe the TSDB, Alertmanager state and tickets DB of a previous run
 
 
@@ -169,6 +172,7 @@ class Stack:
         self.tickets_token_file = w / "tickets-district.token"
         self.webhook_token_file = w / "tickets-webhook.token"
         self.alerts_dir = w / "alerts"
+        self.exporter_config = w / "exporter.yml"
         self.logs = w / "logs"
 
     # --- URLs ---------------------------------------------------------------------------------
@@ -183,6 +187,8 @@ class Stack:
     def prepare(self) -> None:
         w = self.opts.workdir
         w.mkdir(parents=True, exist_ok=True)
+        if self.exporter_config.exists():
+            self.exporter_config.unlink()
         if self.opts.fresh:
             for sub in ("prometheus-data", "alertmanager-data", "tickets.sqlite3", "tickets.sqlite3-wal",
                         "tickets.sqlite3-shm"):
@@ -192,6 +198,8 @@ class Stack:
                 elif p.exists():
                     p.unlink()
         self._inventory_subset()
+        if self.opts.device_ports != (161, 80, 554):
+            self._device_ports()
         if not self.secrets_file.exists():
             from .secrets import write_demo
 
@@ -214,6 +222,32 @@ class Stack:
                    "--rules", str(self.alerts_dir / "sharpeyes-rules.yml"),
                    "--alertmanager", self.url("alertmanager"), "--out", str(w / "prometheus.yml")],
                   "sharpeyes-exporter promconfig")
+
+    def _device_ports(self) -> None:
+        """Move the devices off 161/80/554: the inventory's camera ports and the exporter's SNMP port."""
+        import importlib.util
+
+        import yaml
+
+        from inventory import load_inventory
+        from inventory.writer import write_inventory
+
+        snmp, onvif, rtsp = self.opts.device_ports
+        inv = load_inventory(self.inventory_dir)
+        for dev in inv.devices.values():
+            if dev.kind == "camera":
+                dev.onvif_port, dev.rtsp_port = onvif, rtsp
+        shutil.rmtree(self.inventory_dir)
+        write_inventory(inv, self.inventory_dir)
+        spec = importlib.util.find_spec("exporters")  # the exporter's own default config, as data
+        if spec is None or spec.origin is None:
+            raise StackError("the exporters package is not installed")
+        cfg = yaml.safe_load((Path(spec.origin).parent / "default.yml").read_text(encoding="utf-8"))
+        for module in ("snmp_camera", "snmp_switch"):
+            settings = cfg["modules"][module].setdefault(module, {}) or {}
+            settings["port"] = snmp
+            cfg["modules"][module][module] = settings
+        self.exporter_config.write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True), encoding="utf-8")
 
     def _inventory_subset(self) -> None:
         """The inventory the stack runs on: the given one, or only the chosen townships of it."""
@@ -264,10 +298,10 @@ class Stack:
         return [
             Process("simulator", [_bin("sharpeyes-sim"), "run", "--inventory", str(self.inventory_dir),
                                   "--control", f"{LOCALHOST}:{p.control}", "--secrets", str(self.secrets_file),
-                                  "--nft-table", self.opts.nft_table],
+                                  "--nft-table", self.opts.nft_table, *self._sim_port_args()],
                     f"{self.url('control')}/api/health", self.logs / "simulator.log", env),
             Process("exporter", [_bin("sharpeyes-exporter"), "--inventory", str(self.inventory_dir),
-                                 "--web.listen-address", f"{LOCALHOST}:{p.exporter}"],
+                                 "--web.listen-address", f"{LOCALHOST}:{p.exporter}", *self._exporter_args()],
                     f"{self.url('exporter')}/-/healthy", self.logs / "exporter.log", env),
             Process("tickets", [_bin("sharpeyes-tickets"), "serve", "--config", str(w / "tickets.yaml")],
                     f"{self.url('tickets')}/healthz", self.logs / "tickets.log"),
@@ -282,6 +316,15 @@ class Stack:
                                    "--web.enable-lifecycle", "--storage.tsdb.retention.time=2d"],
                     f"{self.url('prometheus')}/-/ready", self.logs / "prometheus.log"),
         ]
+
+    def _sim_port_args(self) -> list[str]:
+        if self.opts.device_ports == (161, 80, 554):
+            return []
+        snmp, onvif, rtsp = self.opts.device_ports
+        return ["--snmp-port", str(snmp), "--onvif-port", str(onvif), "--rtsp-port", str(rtsp)]
+
+    def _exporter_args(self) -> list[str]:
+        return ["--config.file", str(self.exporter_config)] if self.exporter_config.exists() else []
 
     def check_ports(self) -> None:
         names = {"control": "simulator control API", "exporter": "exporter", "tickets": "ticket service",

@@ -20,6 +20,10 @@ class Assignment:
     area: str
     township: str
     village: str
+    # the active devices this alert's root cause takes down, per the inventory's topology (a fiber
+    # cut: everything behind the link). Alertmanager inhibits the children's alerts, so the ticket
+    # learns them here rather than from alerts that never arrive. Empty without an inventory.
+    affected: tuple[str, ...] = ()
 
 
 class InventoryUnavailable(Exception):
@@ -45,18 +49,40 @@ class InventoryAssigner:
         except (KeyError, ValueError):
             return None
 
+    def affected(self, labels: Mapping[str, str]) -> tuple[str, ...]:
+        """Active devices behind the alert's root: the link's or switch's subtree, a village's devices."""
+        scope = labels.get("scope", "")
+        devices: Mapping[str, Any] = getattr(self.inv, "devices", {})
+        topo = getattr(self.inv, "topology", None)
+        links: Mapping[str, Any] = getattr(self.inv, "links", {})
+        if topo is not None and scope == "fiber_link" and labels.get("fiber_link", "") in links:
+            ids = set(topo.downstream(labels["fiber_link"]))
+        elif topo is not None and scope == "switch" and labels.get("device", "") in devices:
+            ids = {labels["device"], *topo.downstream(labels["device"])}
+        elif scope == "village" and labels.get("village"):
+            ids = {d.id for d in devices.values() if d.village == labels["village"]}
+        else:
+            return ()
+        return tuple(sorted(i for i in ids if getattr(devices.get(i), "status", "") == "active"))
+
     def __call__(self, labels: Mapping[str, str]) -> Assignment:
         base = assign_from_labels(labels)
+        affected = self.affected(labels)
         found = self._device_labels(labels.get("device", ""))
         if found is not None:
             return Assignment(found.get("contractor") or base.contractor, found.get("area") or base.area,
-                              found.get("township") or base.township, found.get("village") or base.village)
+                              found.get("township") or base.township, found.get("village") or base.village,
+                              affected)
         links: Mapping[str, Any] = getattr(self.inv, "links", {})
         link = links.get(labels.get("fiber_link", "")) if labels.get("scope") == "fiber_link" else None
         contractor = str(getattr(link, "contractor", "") or "") if link is not None else ""
-        if contractor:
-            return Assignment(contractor, base.area, base.township, base.village)
-        return base
+        if not contractor and affected:  # a link's contractor is that of the zone it serves
+            contractor = str(getattr(devices_get(self.inv, affected[0]), "contractor", "") or "")
+        return Assignment(contractor or base.contractor, base.area, base.township, base.village, affected)
+
+
+def devices_get(inv: Any, device_id: str) -> Any:
+    return getattr(inv, "devices", {}).get(device_id)
 
 
 def load_assigner(inventory_dir: str) -> Callable[[Mapping[str, str]], Assignment]:

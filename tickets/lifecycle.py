@@ -106,7 +106,7 @@ def open_ticket(tx: Tx, alert: Alert, ancestors: list[str]) -> Ticket:
                contractor=a.contractor, township=a.township, village=a.village, area=a.area,
                opened_at=tx.now, sla_start=tx.now, response_due=response_due, repair_due=repair_due,
                response_breached=False, repair_breached=False, reopen_count=0, cause_category="",
-               parts_replaced=[], repair_note="", updated_at=tx.now)
+               parts_replaced=[], repair_note="", updated_at=tx.now, affected=list(a.affected))
     tx.session.add(t)
     tx.session.flush()
     for key in ancestors:
@@ -146,6 +146,8 @@ def merge(tx: Tx, child: Ticket, into: Ticket) -> None:
         _escalate(tx, into, a.severity)
     _set_state(tx, child, MERGED, SYSTEM, into=into.id)
     child.merged_into_id = into.id
+    if child.affected:
+        into.affected = sorted(set(into.affected or ()) | set(child.affected))
     record(tx, into, SYSTEM, "absorb", child=child.id, child_root_key=child.root_key,
            alerts=len(alerts))
     # The fault was visible since the child opened: the root's clocks start then, and an

@@ -82,6 +82,8 @@ class Ticket(Base):
     parts_replaced: Mapped[list[Any]] = mapped_column(JSON, default=list)
     repair_note: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # devices the root cause takes down per the inventory (children whose alerts were inhibited)
+    affected: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
 
 
 class TicketAncestor(Base):

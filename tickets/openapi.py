@@ -47,6 +47,7 @@ def _filters(keys: list[str]) -> list[dict[str, Any]]:
         "contractor": {"type": "string"}, "township": {"type": "string"},
         "severity": {"type": "string", "enum": ["critical", "warning"]},
         "breached": {"type": "string", "enum": ["true", "false"]},
+        "device": {"type": "string", "description": "tickets whose affected devices include this device id"},
         "limit": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
         "offset": {"type": "integer", "minimum": 0, "default": 0},
     }

@@ -11,12 +11,13 @@ import asyncio
 import json
 import logging
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Text, select
+from sqlalchemy import cast as sa_cast
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -207,8 +208,10 @@ class TicketService:
     # --- queries -------------------------------------------------------------------------------
 
     @staticmethod
-    def _devices(s: Session, ids: list[int]) -> dict[int, list[str]]:
-        out: dict[int, set[str]] = {i: set() for i in ids}
+    def _devices(s: Session, tickets: Sequence[Ticket]) -> dict[int, list[str]]:
+        """Affected devices per ticket: its alerts' subjects plus what the inventory puts behind its root."""
+        out: dict[int, set[str]] = {t.id: set(t.affected or ()) for t in tickets}
+        ids = list(out)
         for i in range(0, len(ids), 500):
             for tid, subj in s.execute(select(Alert.ticket_id, Alert.subject)
                                        .where(Alert.ticket_id.in_(ids[i:i + 500]))).all():
@@ -229,8 +232,9 @@ class TicketService:
             q = q.where(Ticket.township == f.township)
         if f.severity:
             q = q.where(Ticket.severity == f.severity)
-        if f.device:
-            q = q.where(Ticket.id.in_(select(Alert.ticket_id).where(Alert.subject == f.device)))
+        if f.device:  # listed by an alert, or behind the root per the inventory (JSON text match, then exact)
+            q = q.where(Ticket.id.in_(select(Alert.ticket_id).where(Alert.subject == f.device))
+                        | sa_cast(Ticket.affected, Text).contains(f'"{f.device}"'))
         if f.breached is not None:
             either = Ticket.response_breached.is_(True) | Ticket.repair_breached.is_(True)
             q = q.where(either if f.breached else ~either)
@@ -241,7 +245,7 @@ class TicketService:
 
         def run(s: Session) -> list[dict[str, Any]]:
             tickets = s.scalars(q).all()
-            devices = self._devices(s, [t.id for t in tickets])
+            devices = self._devices(s, tickets)
             return [ticket_summary(t, self.cfg.tz, devices[t.id]) for t in tickets]
 
         return await self.read(run)
@@ -250,7 +254,7 @@ class TicketService:
         q = self._query(principal, f)
         with self.store.session() as s:
             tickets = s.scalars(q).all()
-            devices = self._devices(s, [t.id for t in tickets])
+            devices = self._devices(s, tickets)
             return [ticket_summary(t, self.cfg.tz, devices[t.id]) for t in tickets]
 
     async def export(self, principal: Principal, f: Filters) -> list[dict[str, Any]]:
@@ -267,7 +271,7 @@ class TicketService:
         alerts = s.scalars(select(Alert).where(Alert.ticket_id == t.id).order_by(Alert.id)).all()
         events = s.scalars(select(TicketEvent).where(TicketEvent.ticket_id == t.id)
                            .order_by(TicketEvent.id)).all()
-        out = ticket_summary(t, self.cfg.tz, sorted({a.subject for a in alerts}))
+        out = ticket_summary(t, self.cfg.tz, sorted({a.subject for a in alerts} | set(t.affected or ())))
         out["alerts"] = [alert_view(a, self.cfg.tz) for a in alerts]
         out["history"] = [event_view(e, self.cfg.tz) for e in events]
         return out

@@ -18,7 +18,7 @@ GLOBALS: dict[str, str] = {
     "__range_s": "86400",
     "__range_ms": "86400000",
 }
-_VAR = re.compile(r"\$\{(\w+)(?::[^}]*)?\}|\$(\w+)|\[\[(\w+)\]\]")
+_VAR = re.compile(r"\$\{(\w+)(?::[^}]*)?\}|\$([A-Za-z_]\w*)|\[\[(\w+)\]\]")  # $1 is a regex group, not a variable
 _LABEL_VALUES = re.compile(r"^label_values\((.*),\s*(\w+)\)$", re.S)
 
 

@@ -1,4 +1,4 @@
-# ruff: noqa: E501  (rows and messages in Chinese read best one per line)
+
 """Spreadsheet export/import: the whole sample district round-trips; bad rows are reported by row number."""
 
 from __future__ import annotations

@@ -54,7 +54,7 @@ async def test_migrate_and_export_csv(make_service: Any, sqlite_url: str, tmp_pa
                                       capsys: pytest.CaptureFixture[str]) -> None:
     db = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
     code, out, _ = run(["migrate", "--db", db], capsys)
-    assert code == 0 and "revision 0001" in out
+    assert code == 0 and "revision 0002" in out
     svc = make_service(sqlite_url)
     await deliver(svc, cam_down("cam-1"))
     code, out, _ = run(["export-csv", "--db", sqlite_url, "--state", "open"], capsys)

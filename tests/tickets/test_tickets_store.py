@@ -50,7 +50,7 @@ async def test_migrations_match_models(service: TicketService) -> None:
     with service.store.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []
-    assert service.store.migrate() == "0001"  # idempotent
+    assert service.store.migrate() == "0002"  # idempotent
 
 
 async def test_same_notification_five_times_is_one_ticket(service: TicketService) -> None:

@@ -6,8 +6,9 @@ The same groups as ``sharpeyes-inventory sd`` (one per device, contract labels),
 township: a shard named after a township gets that township's devices, the shard "" the devices
 without a township (district level: core switch, district platform) and the shard "*" every device.
 Shard file names use "district" for "" and "all" for "*". Files are replaced atomically and only
-when their content changes; stale <module>_*.json files are removed (the directory holds nothing else). Prints a JSON summary
-({"changed": [...], "counts": {...}}) for Ansible. Exit 1 if a device is in no shard.
+when their content changes; other *.json files are removed (the directory holds nothing else).
+Prints a JSON summary ({"changed": [...], "counts": {...}}) for Ansible. Exit 1 if a device is in
+no shard.
 """
 
 import argparse

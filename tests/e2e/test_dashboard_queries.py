@@ -1,46 +1,27 @@
 """Data test: every dashboard query against a real Prometheus holding live simulator data.
 
-The ``district_prometheus`` session fixture (the URL of a Prometheus scraping the simulated district
-through sharpeyes-exporter, with our recording rules loaded) comes from ``tests/e2e/stack.py``. Until
-that harness exists this module is skipped. Every query must parse (HTTP 200) and return at least
-one series, except the few in ``dashboards.common.MAY_BE_EMPTY`` (each with its reason), which only
-have to parse. Variables' ``label_values()`` must resolve to at least one value; the first value is
-used for the panels (so the camera dashboard is checked on a real camera).
+The ``district_prometheus`` fixture (the URL of a Prometheus scraping the simulated township through
+sharpeyes-exporter, with our recording and alert rules loaded) comes from ``tests/e2e/stack.py``.
+Every query must parse (HTTP 200) and return at least one series, except the few in
+``dashboards.common.MAY_BE_EMPTY`` (each with its reason), which only have to parse. Variables'
+``label_values()`` must resolve to at least one value; the first value is used for the panels (so
+the camera dashboard is checked on a real camera).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
+import sys
 import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
 
-import pytest
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dashboards"))
 from dashboards_testlib import dashboards, label_values, queries, substitute, variable_queries
 
 from dashboards import common
-
-STACK = Path(__file__).resolve().parents[1] / "e2e" / "stack.py"
-
-
-def _load_stack() -> Any:
-    if not STACK.is_file():
-        return None
-    spec = importlib.util.spec_from_file_location("sharpeyes_e2e_stack", STACK)
-    if spec is None or spec.loader is None:
-        return None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module if hasattr(module, "district_prometheus") else None
-
-
-_stack = _load_stack()
-if _stack is None:
-    pytest.skip("stack harness not available", allow_module_level=True)
-district_prometheus = _stack.district_prometheus  # the session fixture, re-exported for pytest
 
 
 def _query(base: str, expr: str) -> tuple[int, Any]:
