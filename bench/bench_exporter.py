@@ -581,6 +581,7 @@ def main() -> int:
                   + ", ".join(f"{k} {v:.1f}" for k, v in sim_cpu.items()))
 
         # --- soak
+        soak_max = 0.0
         if args.soak > 0:
             print(f"\nsoak: {args.soak:.0f} s of back-to-back steady cycles against our exporter "
                   f"(every 5th with {len(dead_ids)} dead devices)", flush=True)
@@ -601,6 +602,7 @@ def main() -> int:
                 samples.append((time.monotonic() - t0, r.rss))
                 k += 1
             rss = [s[1] for s in samples]
+            soak_max = max(rss, default=0.0)
             print("soak RSS per cycle (MB): " + " ".join(f"{x:.0f}" for x in rss))
             half = samples[len(samples) // 2:]
             slope = 0.0
@@ -620,6 +622,7 @@ def main() -> int:
         od = results.get((f"{args.dead:.0%} dead", "ours"), [])
         rss_max = max((r.rss for rs in results.values() for r in rs if rs is not None), default=0)
         rss_ours = max((r.rss for k, rs in results.items() if k[1] in ("ours", "onvif") for r in rs), default=0)
+        rss_ours = max(rss_ours, soak_max)
         print("targets:")
         for cond, (cold, steady) in ratios.items():
             print(f"  CPU ours/theirs <= 1.0x [{cond}]: cold {cold:.2f}x, steady {steady:.2f}x -> "
@@ -632,7 +635,7 @@ def main() -> int:
         if o0:
             print(f"  cycle wall with 0% dead: {max(r.wall for r in o0[1:] or o0):.1f} s")
         print(f"  RSS <= 300 MB: ours max {rss_ours:.0f} MB -> {'met' if rss_ours <= 300 else 'MISSED'}"
-              f" (all processes max {rss_max:.0f} MB)")
+              f" (soak included; all processes max {rss_max:.0f} MB)")
         return 0
     finally:
         for ch in reversed(children):

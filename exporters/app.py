@@ -22,7 +22,7 @@ import logging
 import os
 import signal
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -124,9 +124,12 @@ class Exporter:
     def __init__(self, config_file: str | Path | None = None, inventory_dir: str | Path | None = None, *,
                  probers: Mapping[str, ProberEntry] | None = None,
                  timeout_offset: float = DEFAULT_TIMEOUT_OFFSET,
-                 poll_interval: float = 5.0, registry: CollectorRegistry | None = None) -> None:
+                 poll_interval: float = 5.0, registry: CollectorRegistry | None = None,
+                 townships: Iterable[str] | None = None) -> None:
         self.config_file = config_file
         self.inventory_dir = inventory_dir
+        # township shard (--inventory.township): None = the whole inventory, "" = district-level devices
+        self.townships = tuple(dict.fromkeys(townships)) if townships is not None else None
         self.probers = probers if probers is not None else PROBERS
         self.timeout_offset = timeout_offset
         self.poll_interval = poll_interval
@@ -153,10 +156,14 @@ class Exporter:
             log.warning("inventory names auth profile %r that the config does not define", missing)
         return Snapshot(config, inv, modules)
 
+    def _load_inventory(self) -> InventoryState:
+        """The inventory (blocking), restricted to this exporter's townships; raises InventoryError."""
+        return InventoryState.load(self.inventory_dir).restrict(self.townships)
+
     def load(self) -> Snapshot:
         """First load (blocking); raises ConfigError / InventoryError."""
         config = self._load_config()
-        inv = InventoryState.load(self.inventory_dir)
+        inv = self._load_inventory()
         snap = self._install(self._build(config, inv), config=True, inventory=True)
         return snap
 
@@ -202,7 +209,7 @@ class Exporter:
         reload_inv = force_inventory or await asyncio.to_thread(_inventory_changed, inv)
         if reload_inv:
             try:
-                inv = await asyncio.to_thread(InventoryState.load, self.inventory_dir)
+                inv = await asyncio.to_thread(self._load_inventory)
             except (InventoryError, OSError) as exc:
                 if config:  # keep the old pair: the reload is atomic
                     self.metrics.config_ok.set(0)
@@ -271,6 +278,9 @@ class Exporter:
         if auth_param and auth_param not in snap.config.auths:
             raise BadRequest(f"Unknown auth profile {auth_param!r}")
         if dev is not None:
+            if not snap.inventory.owns(dev):
+                raise BadRequest(f"target {dev.id!r} is not in this exporter's townships "
+                                 f"({snap.inventory.shard_text()}); its township: {dev.township or '(none)'}")
             if dev.kind not in module.kinds:
                 raise BadRequest(f"Module {module.name!r} does not apply to {dev.kind} {dev.id!r} "
                                  f"(kinds: {', '.join(module.kinds)})")
@@ -282,6 +292,9 @@ class Exporter:
             except ValueError:
                 raise BadRequest(f"Unknown target {target_param!r} (not an inventory device id "
                                  "nor an IP address)") from None
+            if ip in snap.inventory.foreign_ips:
+                raise BadRequest(f"target {target_param!r} is the address of an inventory device outside "
+                                 f"this exporter's townships ({snap.inventory.shard_text()})")
             profile_name = auth_param or module.auth
             target = Target(ip, ip, "")
         problem = ""
@@ -435,7 +448,7 @@ class Exporter:
         snap = self.snapshot
         assert snap is not None
         inv = snap.inventory.inventory
-        example = next((d.id for d in inv.active_devices() if d.kind == "camera"), "")
+        example = next((d.id for d in inv.active_devices() if d.kind == "camera" and snap.inventory.owns(d)), "")
         rows = "".join(
             f"<tr><td>{html.escape(n)}</td><td>{html.escape(m.prober)}</td><td>{m.timeout:g}s</td>"
             f"<td>{html.escape(', '.join(m.kinds))}</td><td><a href='/sd?module={html.escape(n)}'>targets</a>"
@@ -444,7 +457,8 @@ class Exporter:
         page = f"""<!doctype html><html><head><meta charset="utf-8"><title>sharpeyes exporter</title></head>
 <body><h1>sharpeyes exporter</h1>
 <p>Inventory: {html.escape(inv.district.name)} ({html.escape(snap.inventory.directory)}),
-{len(inv.devices)} devices, {len(inv.links)} fiber links.</p>
+{len(inv.devices)} devices, {len(inv.links)} fiber links;
+probing {html.escape(snap.inventory.shard_text())} ({len(snap.inventory.labels)} active devices).</p>
 <table border="1" cellpadding="4"><tr><th>module</th><th>prober</th><th>timeout</th><th>kinds</th>
 <th>http_sd</th><th>example</th></tr>{rows}</table>
 <ul><li><a href="/metrics">/metrics</a> (exporter's own metrics)</li>

@@ -66,6 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="subtracted from Prometheus' scrape timeout to get the probe's budget (default: 0.5)")
     p.add_argument("--inventory.poll-interval", dest="poll", type=float, default=5.0, metavar="SECONDS",
                    help="how often to check the inventory directory for changes; 0 disables (default: 5)")
+    p.add_argument("--inventory.township", dest="townships", action="append", metavar="ID",
+                   help="probe, list (/sd) and publish (/inventory/metrics) only this township's devices; "
+                        "repeatable; \"\" = the district-level devices without a township (core switch, "
+                        "district platform); default: every device")
     sub = p.add_subparsers(dest="cmd", metavar="{promconfig,discover,reconcile,audit}")
     sp = sub.add_parser("promconfig", help="write prometheus.yml scrape jobs for one or more exporters")
     sp.add_argument("--exporter", action="append", required=True, metavar="HOST:PORT",
@@ -121,7 +125,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         sys.stdout.write(config.dump())
         return 0
     try:
-        inv = InventoryState.load(args.inventory)
+        inv = InventoryState.load(args.inventory).restrict(args.townships)
     except InventoryError as exc:
         raise _inventory_error(exc, args.inventory or str(SAMPLE)) from None
     missing = sorted({d.auth for d in inv.inventory.devices.values() if d.auth} - set(config.auths))
@@ -129,7 +133,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise UserError(f"the inventory names auth profiles the config lacks: {', '.join(missing)}")
     devices = len(inv.inventory.devices)
     print(f"config OK: {config.source}: {len(config.modules)} modules ({', '.join(config.modules)}), "
-          f"{len(config.auths)} auth profiles; inventory {inv.directory}: {devices} devices")
+          f"{len(config.auths)} auth profiles; inventory {inv.directory}: {devices} devices"
+          + (f", probing {inv.shard_text()} ({len(inv.labels)} active)" if inv.townships is not None else ""))
     return 0
 
 
@@ -171,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
 
     disable_created_metrics()  # no *_created series on /metrics: they only add noise for counters
     exporter = Exporter(args.config_file, args.inventory, timeout_offset=args.timeout_offset,
-                        poll_interval=args.poll)
+                        poll_interval=args.poll, townships=args.townships)
     try:
         exporter.load()
     except ConfigError as exc:

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from exporters.probers.base import PortInfo, Target
-from inventory import Inventory, load_inventory
+from inventory import Inventory, InventoryError, load_inventory
 from inventory.model import Device
 from inventory.sd import info_metrics, target_labels
+from inventory.yamlnodes import Problem
 
 SAMPLE = Path(__file__).resolve().parent.parent / "inventory" / "sample" / "fengquan"
 # Devices whose physical port we still want to see on their switch (planned ones are not cabled yet).
@@ -83,6 +84,9 @@ class InventoryState:
     info_text: bytes  # /inventory/metrics, rendered once per load
     device_counts: Counter[tuple[str, str]]  # (kind, status) -> n
     _sd: dict[tuple[str, ...], bytes] = field(default_factory=dict)
+    # township shard (--inventory.township): None = every device; "" = the district-level devices
+    townships: tuple[str, ...] | None = None
+    foreign_ips: frozenset[str] = frozenset()  # addresses of the inventory's devices outside the shard
 
     @classmethod
     def load(cls, directory: str | Path | None) -> InventoryState:
@@ -93,6 +97,35 @@ class InventoryState:
         labels = {d.id: target_labels(inv, d) for d in inv.active_devices()}
         counts = Counter((d.kind, d.status) for d in inv.devices.values())
         return cls(str(path), inv, sig, port_map(inv), labels, info_metrics(inv).encode("utf-8"), counts)
+
+    def restrict(self, townships: Iterable[str] | None) -> InventoryState:
+        """A view served by a township shard: SD, ``_info`` series and device counts of these townships
+        only ("" = the devices without a township). Resolution (addresses, port maps) still sees the
+        whole inventory. Raises InventoryError for a township the inventory does not have."""
+        if townships is None:
+            return self
+        wanted = tuple(dict.fromkeys(townships))
+        inv = self.inventory
+        unknown = [t for t in wanted if t and t not in inv.townships]
+        if unknown:
+            raise InventoryError([Problem(self.directory, 0, "", "--inventory.township",
+                                          f"no township {t!r} in the inventory") for t in unknown])
+        mine = {d.id for d in inv.devices.values() if d.township in wanted}
+        labels = {dev_id: lab for dev_id, lab in self.labels.items() if dev_id in mine}
+        counts = Counter((d.kind, d.status) for d in inv.devices.values() if d.id in mine)
+        foreign = frozenset(d.ip for d in inv.devices.values() if d.id not in mine and d.ip)
+        return InventoryState(self.directory, inv, self.signature, self.ports, labels,
+                              info_metrics(inv, wanted).encode("utf-8"), counts, {}, wanted, foreign)
+
+    def owns(self, dev: Device) -> bool:
+        """Whether this exporter's township shard covers the device (always, without a shard)."""
+        return self.townships is None or dev.township in self.townships
+
+    def shard_text(self) -> str:
+        """The shard for messages: 'baodong, "" (district level)'."""
+        if self.townships is None:
+            return "all townships"
+        return ", ".join(t or '"" (district level)' for t in self.townships)
 
     def device(self, device_id: str) -> Device | None:
         return self.inventory.devices.get(device_id)

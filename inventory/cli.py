@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 
 from .console import UserError, cli_main
@@ -12,6 +13,7 @@ from .loader import InventoryError, load_inventory
 from .model import Inventory
 
 SAMPLE = Path(__file__).parent / "sample" / "fengquan"
+ENTRY_POINT_GROUP = "sharpeyes.inventory_commands"
 
 
 def _load(path: str | None) -> Inventory:
@@ -57,9 +59,16 @@ def cmd_sd(args: argparse.Namespace) -> int:
     from .sd import info_metrics, write_file_sd
 
     inv = _load(args.inventory)
-    counts = write_file_sd(inv, args.out)
+    townships = None
+    if args.township is not None:
+        townships = tuple(dict.fromkeys(args.township))
+        unknown = [t for t in townships if t and t not in inv.townships]
+        if unknown:
+            raise UserError(f"--township: no township {unknown[0]!r} in the inventory "
+                            f"(known: {', '.join(inv.townships)}; \"\" = district level)", status=2)
+    counts = write_file_sd(inv, args.out, townships)
     if args.info:
-        Path(args.info).write_text(info_metrics(inv), encoding="utf-8")
+        Path(args.info).write_text(info_metrics(inv, townships), encoding="utf-8")
     print(", ".join(f"{m}: {n}" for m, n in counts.items()) + f" targets written to {args.out}")
     return 0
 
@@ -88,13 +97,21 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("sd", "write Prometheus file_sd targets per probe module", cmd_sd)
     sp.add_argument("--out", required=True, metavar="DIR")
     sp.add_argument("--info", metavar="FILE", help="also write the inventory _info series to FILE")
+    sp.add_argument("--township", action="append", metavar="ID",
+                    help="only this township's devices (repeatable; \"\" = the district-level devices "
+                         "without a township); default: every device")
     for extra in _extra_commands():
         extra(sub)
     return p
 
 
 def _extra_commands() -> list:  # type: ignore[type-arg]
-    """Sub-commands living in their own modules (spreadsheet import/export, diff, discovery …)."""
+    """Sub-commands living in their own modules (spreadsheet import/export, diff, discovery …).
+
+    Other packages add theirs through the entry-point group ``sharpeyes.inventory_commands`` (a
+    ``register(subparsers)`` function each), so that inventory/ never imports them: discovery
+    (``exporters.discovery.cli:register``) comes in that way.
+    """
     found = []
     for mod in ("inventory.spreadsheet", "inventory.diff"):
         try:
@@ -102,6 +119,11 @@ def _extra_commands() -> list:  # type: ignore[type-arg]
         except ImportError:
             continue
         found.append(module.register)
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        try:
+            found.append(ep.load())
+        except ImportError:  # the providing package is broken or half installed: skip its commands
+            continue
     return found
 
 

@@ -7,6 +7,7 @@ same for every module so that alerts and dashboards can join any series on ``dev
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from pathlib import Path
 
 from .model import Device, Inventory
@@ -47,12 +48,16 @@ def target_labels(inv: Inventory, dev: Device) -> dict[str, str]:
     }
 
 
-def file_sd(inv: Inventory, module: str) -> list[dict[str, object]]:
-    """One file_sd/http_sd group per device (labels differ per device)."""
+def file_sd(inv: Inventory, module: str, townships: Collection[str] | None = None) -> list[dict[str, object]]:
+    """One file_sd/http_sd group per device (labels differ per device).
+
+    ``townships``: only devices whose ``township`` is one of these ("" = the district-level devices
+    without a township: core switch, district platform); None = every device.
+    """
     kinds = MODULES[module]
     groups: list[dict[str, object]] = []
     for dev in inv.active_devices():
-        if dev.kind in kinds:
+        if dev.kind in kinds and (townships is None or dev.township in townships):
             groups.append({"targets": [dev.id], "labels": target_labels(inv, dev)})
     return groups
 
@@ -70,13 +75,14 @@ def http_sd(inv: Inventory, module: str) -> str:
 HTTP_SD_CONTENT_TYPE = "application/json; charset=utf-8"  # what Prometheus' http_sd requires
 
 
-def write_file_sd(inv: Inventory, out_dir: str | Path) -> dict[str, int]:
-    """Write ``<module>.json`` for every module atomically; return target counts."""
+def write_file_sd(inv: Inventory, out_dir: str | Path,
+                  townships: Collection[str] | None = None) -> dict[str, int]:
+    """Write ``<module>.json`` for every module atomically; return target counts (``townships``: see file_sd)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     counts = {}
     for module in MODULES:
-        groups = file_sd(inv, module)
+        groups = file_sd(inv, module, townships)
         tmp = out / f".{module}.json.tmp"
         tmp.write_text(json.dumps(groups, ensure_ascii=False, indent=1), encoding="utf-8")
         tmp.replace(out / f"{module}.json")
@@ -92,14 +98,19 @@ def _labels(d: dict[str, str]) -> str:
     return ",".join(f'{k}="{_esc(v)}"' for k, v in d.items())
 
 
-def info_metrics(inv: Inventory) -> str:
-    """The inventory as Prometheus text: ``sharpeyes_device_info`` and friends (active objects only)."""
+def info_metrics(inv: Inventory, townships: Collection[str] | None = None) -> str:
+    """The inventory as Prometheus text: ``sharpeyes_device_info`` and friends (active objects only).
+
+    ``townships``: only the devices and fiber links of these townships ("" = district level); None = all.
+    """
     out = [
         "# HELP sharpeyes_device_info Inventory record of an active device (value 1).",
         "# TYPE sharpeyes_device_info gauge",
     ]
     bitrates = []
     for dev in inv.active_devices():
+        if townships is not None and dev.township not in townships:
+            continue
         labels = target_labels(inv, dev)
         site = inv.sites.get(dev.site)
         labels["lat"] = f"{site.lat:.6f}" if site else ""
@@ -119,7 +130,7 @@ def info_metrics(inv: Inventory) -> str:
     ]
     thresholds = []
     for link in inv.links.values():
-        if not link.active:
+        if not link.active or (townships is not None and link.township not in townships):
             continue
         township = inv.townships.get(link.township)
         contractor = link.contractor or (township.contractor if township else "")

@@ -19,6 +19,7 @@ from typing import Any
 from inventory import load_inventory
 from inventory.console import UserError
 from inventory.model import Inventory
+from inventory.stats import pad
 
 from .stack import Ports, Stack, StackError, StackOptions
 
@@ -57,7 +58,7 @@ def pick_scenario(inv: Inventory) -> list[Step]:
              f"camera {stall}: encoder stalled (online, no stream)"),
         Step("fiber_cut", link.id, f"fiber_link:{link.id}",
              f"光纤 {link.id} 中断(下游 {down_cams} 台摄像机)", f"fiber {link.id} cut ({down_cams} cameras behind it)"),
-        Step("camera_power_loss", power, f"device:{power}", f"摄像机 {power} 断电", f"camera {power}: power loss"),
+        Step("power_loss", power, f"device:{power}", f"摄像机 {power} 断电", f"camera {power}: power loss"),
     ]
 
 
@@ -70,8 +71,8 @@ def print_urls(stack: Stack) -> None:
         ("导出器 / exporter", "exporter", "/"),
         ("模拟器控制 / simulator control", "control", "/api/faults"),
     ):
-        say(f"  {label:<32} {stack.url(comp)}{path}")
-    say(f"  日志 / logs                      {stack.logs}")
+        say(f"  {pad(label, 34)}{stack.url(comp)}{path}")
+    say(f"  {pad('日志 / logs', 34)}{stack.logs}")
 
 
 def wait_monitored(stack: Stack, n_devices: int, timeout: float) -> None:

@@ -370,7 +370,11 @@ class Stack:
         body: dict[str, Any] = {"type": ftype, "target": target}
         if params:
             body["params"] = params
-        out = http_json(f"{self.url('control')}/api/faults", method="POST", body=body)
+        try:
+            out = http_json(f"{self.url('control')}/api/faults", method="POST", body=body)
+        except urllib.error.HTTPError as exc:
+            raise StackError(f"the simulator refused fault {ftype} on {target}: "
+                             f"{exc.read().decode(errors='replace')[:300]}") from None
         return str(out["id"])
 
     def clear_faults(self) -> None:

@@ -58,7 +58,7 @@ def test_camera_power_loss_is_one_camera_ticket(district_stack: Stack) -> None:
     stack = district_stack
     inv = _inv(stack)
     cam = sorted(d.id for d in inv.active_devices() if d.kind == "camera" and d.funding == "sharp_eyes")[3]
-    stack.fault("camera_power_loss", cam)
+    stack.fault("power_loss", cam)
     try:
         tickets = stack.wait_for(f"a ticket for {cam}", lambda: _tickets_for(stack, f"device:{cam}"), timeout=180)
         assert len(tickets) == 1 and tickets[0]["devices"] == [cam]

@@ -431,6 +431,99 @@ async def test_inventory_metrics_rendered_once_per_load(client: Client) -> None:
     assert "sharpeyes_fiber_link_info{" in text
 
 
+# --------------------------------------------------------------------------- township shards
+
+async def _shard(config_file: Path, table: dict[str, ProberEntry], townships: list[str]) -> Client:
+    exporter = Exporter(config_file, None, probers=table, poll_interval=0, townships=townships)
+    c: Client = TestClient(TestServer(exporter.make_app()))
+    await c.start_server()
+    c.exporter = exporter  # type: ignore[attr-defined]
+    return c
+
+
+async def test_township_shard_probes_lists_and_publishes_only_its_devices(
+        config_file: Path, table: dict[str, ProberEntry], cached_inventory: None, rec: Recorder,
+        sample_state: InventoryState) -> None:
+    inv = sample_state.inventory
+    mine = {d.id for d in inv.active_devices() if d.township == "baodong"}
+    cam = first(sample_state, lambda d: d.kind == "camera" and d.township == "baodong")
+    agg = first(sample_state, lambda d: d.role == "aggregation" and d.township == "baodong")
+    foreign = first(sample_state, lambda d: d.kind == "camera" and d.township == "baoxi")
+    c = await _shard(config_file, table, ["baodong"])
+    try:
+        assert (await probe(c, f"module=ok&target={cam.id}"))[0] == 200
+        assert (await probe(c, f"module=snmp_switch&target={agg.id}"))[0] == 200  # its aggregation switch
+        for dev, township in ((foreign, "baoxi"), (inv.devices["core-1"], "(none)")):
+            status, body = await probe(c, f"module=ok&target={dev.id}")
+            assert (status, body) == (400, f"target {dev.id!r} is not in this exporter's townships (baodong); "
+                                           f"its township: {township}\n")
+        status, body = await probe(c, f"module=ok&target={foreign.ip}")  # nor by its address
+        assert status == 400 and "outside this exporter's townships (baodong)" in body
+        assert (await probe(c, "module=ok&target=127.0.0.1"))[0] == 200  # ad-hoc addresses still work
+        assert [t.id for t, _, _ in rec.calls] == [cam.id, agg.id, "127.0.0.1"]
+
+        icmp = await (await c.get("/sd?module=icmp")).json()
+        assert {g["targets"][0] for g in icmp} == mine
+        assert {g["labels"]["township"] for g in icmp} == {"baodong"}
+        cams = await (await c.get("/sd?module=onvif")).json()
+        assert {g["targets"][0] for g in cams} == {d for d in mine if inv.devices[d].kind == "camera"}
+
+        text = await (await c.get("/inventory/metrics")).text()
+        assert text.count("sharpeyes_device_info{") == len(mine)
+        assert 'township="baoxi"' not in text and 'device="core-1"' not in text
+        links = {ln.id for ln in inv.links.values() if ln.active and ln.township == "baodong"}
+        assert text.count("sharpeyes_fiber_link_info{") == len(links) > 0
+
+        own = await (await c.get("/metrics")).text()
+        cams_here = sum(1 for d in inv.devices.values() if d.kind == "camera" and d.township == "baodong"
+                        and d.status == "active")
+        assert f'sharpeyes_exporter_inventory_devices{{kind="camera",status="active"}} {cams_here:.1f}' in own
+        assert "probing baodong" in await (await c.get("/")).text()
+    finally:
+        await c.close()
+
+
+async def test_district_shard_is_the_devices_without_a_township(
+        config_file: Path, table: dict[str, ProberEntry], cached_inventory: None,
+        sample_state: InventoryState) -> None:
+    district = {d.id for d in sample_state.inventory.active_devices() if d.township == ""}
+    assert "core-1" in district and "platform-district" in district
+    c = await _shard(config_file, table, [""])
+    try:
+        assert (await probe(c, "module=ok&target=core-1"))[0] == 200
+        agg = first(sample_state, lambda d: d.role == "aggregation")
+        status, body = await probe(c, f"module=ok&target={agg.id}")
+        assert status == 400 and 'townships ("" (district level))' in body
+        icmp = await (await c.get("/sd?module=icmp")).json()
+        assert {g["targets"][0] for g in icmp} == district
+    finally:
+        await c.close()
+    both = await _shard(config_file, table, ["baodong", ""])
+    try:
+        icmp = await (await both.get("/sd?module=icmp")).json()
+        assert {g["labels"]["township"] for g in icmp} == {"baodong", ""}
+    finally:
+        await both.close()
+
+
+def test_unknown_township_fails_the_load(config_file: Path, table: dict[str, ProberEntry],
+                                         cached_inventory: None) -> None:
+    from inventory import InventoryError
+
+    with pytest.raises(InventoryError, match="no township 'atlantis'"):
+        Exporter(config_file, None, probers=table, poll_interval=0, townships=["baodong", "atlantis"]).load()
+
+
+def test_cli_config_check_with_township(demo_secrets: Path) -> None:
+    ok = subprocess.run([sys.executable, "-m", "exporters.cli", "--config.check", "--inventory.township",
+                         "baodong"], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert ok.returncode == 0, ok.stderr
+    assert ", probing baodong (" in ok.stdout
+    bad = subprocess.run([sys.executable, "-m", "exporters.cli", "--config.check", "--inventory.township",
+                          "atlantis"], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert bad.returncode == 1 and "no township 'atlantis'" in bad.stderr and "Traceback" not in bad.stderr
+
+
 async def test_landing_config_health(client: Client) -> None:
     landing = await (await client.get("/")).text()
     assert "/probe?module=ok&amp;target=" in landing and "/metrics" in landing

@@ -98,3 +98,31 @@ def test_write_file_sd_and_cli(sample_inventory, tmp_path: Path, capsys) -> None
         assert (tmp_path / "b" / f"{m}.json").read_text(encoding="utf-8") == (
             tmp_path / "a" / f"{m}.json"
         ).read_text(encoding="utf-8")
+
+
+def test_sd_township_filter(sample_inventory, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    inv = sample_inventory
+    assert main(["sd", "--out", str(tmp_path / "t"), "--township", "baodong", "--township", "baoxi",
+                 "--info", str(tmp_path / "info.prom")]) == 0
+    icmp = json.loads((tmp_path / "t" / "icmp.json").read_text(encoding="utf-8"))
+    want = {d.id for d in inv.active_devices() if d.township in ("baodong", "baoxi")}
+    assert {g["targets"][0] for g in icmp} == want
+    assert {g["labels"]["township"] for g in icmp} == {"baodong", "baoxi"}
+    snmp = json.loads((tmp_path / "t" / "snmp_switch.json").read_text(encoding="utf-8"))
+    assert {g["labels"]["role"] for g in snmp} == {"access", "aggregation"}  # no core: it has no township
+    info = (tmp_path / "info.prom").read_text(encoding="utf-8")
+    assert info.count("sharpeyes_device_info{") == len(want)
+    assert 'township="dakuai"' not in info
+    assert f"icmp: {len(want)}," in capsys.readouterr().out
+    # "" = the district-level devices (core switch, district platform …)
+    assert main(["sd", "--out", str(tmp_path / "d"), "--township", ""]) == 0
+    district = json.loads((tmp_path / "d" / "icmp.json").read_text(encoding="utf-8"))
+    assert {g["targets"][0] for g in district} == {d.id for d in inv.active_devices() if not d.township}
+    assert "core-1" in {g["targets"][0] for g in district}
+    # every township plus "" is everything
+    shards = [*inv.townships, ""]
+    assert file_sd(inv, "icmp", shards) == file_sd(inv, "icmp")
+    with pytest.raises(SystemExit) as exc:
+        main(["sd", "--out", str(tmp_path / "x"), "--township", "atlantis"])
+    assert exc.value.code == 2 or exc.value.args == (2,)
+    assert "no township 'atlantis'" in capsys.readouterr().err
