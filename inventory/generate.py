@@ -379,7 +379,7 @@ class Builder:
             length_m=length,
             cores=4 if build == "sharp_eyes" else 6,
             budget_db=loss,
-            rx_min_dbm=-20.0 if child.role != "aggregation" else -14.0,
+            rx_min_dbm=-20.0 if child.role != "aggregation" else -16.0,  # backbone: 10G-ER class optics
             build=build,
             township=child.township,
         )

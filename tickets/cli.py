@@ -1,4 +1,4 @@
-"""sharpeyes-tickets: serve | migrate | export-csv.
+"""sharpeyes-tickets: serve | check | migrate | export-csv.
 
 Errors are one line on stderr; exit status 2 for usage, 1 for failure; never a traceback.
 Without --config, ``serve`` runs on embedded defaults: SQLite at ./var/tickets.sqlite3, listening on
@@ -68,6 +68,28 @@ def _config(args: argparse.Namespace) -> Config:
     if getattr(args, "db", None):
         cfg = replace(cfg, db_url=args.db)
     return cfg
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Validate a config without serving: the YAML, the token and secret files (or variables) it names,
+    the database URL (parsed, not connected to) and the inventory directory it names."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    cfg = load_config(args.config)
+    try:
+        backend = make_url(cfg.db_url).get_backend_name()
+    except ArgumentError:
+        raise UserError(f"{args.config}: db: cannot parse the database URL {redact(cfg.db_url)!r}") from None
+    if backend not in ("sqlite", "postgresql"):
+        raise UserError(f"{args.config}: db: unsupported database {backend!r} (sqlite or postgresql)")
+    if cfg.inventory:
+        try:
+            load_assigner(cfg.inventory)
+        except InventoryUnavailable as e:  # one line: the reason and the first problem
+            raise UserError(f"{args.config}: " + " ".join(str(e).splitlines()[:2])) from None
+    print("ok")
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -147,6 +169,9 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--db", help="database URL (overrides the config)")
     serve.add_argument("--listen", help="HOST:PORT (overrides the config)")
     serve.set_defaults(func=cmd_serve)
+    chk = sub.add_parser("check", help="validate a config (and the token/secret files it names) without serving")
+    chk.add_argument("--config", required=True, help="YAML config to check")
+    chk.set_defaults(func=cmd_check)
     mig = sub.add_parser("migrate", help="create or upgrade the database schema")
     mig.add_argument("--config")
     mig.add_argument("--db")

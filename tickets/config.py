@@ -302,10 +302,27 @@ def _outbox(data: Any) -> OutboxConfig:
     return out
 
 
+def _db_url(sec: _Section, base: Path) -> str:
+    """``db: URL``, or the URL from ``db_file: PATH`` / ``db_env: NAME`` (so that a PostgreSQL password
+    need not sit in the config); at most one of the three, none = the SQLite default."""
+    given = [k for k in ("db", "db_file", "db_env") if k in sec.data]
+    if len(given) > 1:
+        raise ConfigError(f"{sec.path(given[1])}: give exactly one of db, db_file, db_env")
+    if "db" in given:
+        url = sec.text("db")
+    elif given:
+        url = _read_secret(sec, "db", base)
+    else:
+        return DEFAULT_DB
+    if not url:
+        raise ConfigError(f"{sec.path(given[0])}: empty database URL")
+    return url
+
+
 def parse_config(data: Any, base: Path = Path(".")) -> Config:
     sec = _Section(data, "")
     host, port = parse_listen(sec.text("listen", DEFAULT_LISTEN))
-    db = normalize_db_url(sec.text("db", DEFAULT_DB))
+    db = normalize_db_url(_db_url(sec, base))
     tz = sec.text("timezone", "Asia/Shanghai")
     try:
         ZoneInfo(tz)

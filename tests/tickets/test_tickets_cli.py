@@ -104,3 +104,50 @@ async def test_serve_without_config_runs_on_embedded_defaults(tmp_path: Path) ->
         proc.terminate()
         proc.wait(timeout=20)
         log.close()
+
+
+def test_check_accepts_a_good_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "district.token").write_text("d-token\n")
+    (tmp_path / "db.url").write_text("postgresql://tickets:secret-pw@127.0.0.1:1/none\n")
+    cfg = tmp_path / "tickets.yml"
+    cfg.write_text(f"db_file: {tmp_path / 'db.url'}\ninventory: {ROOT / 'inventory/sample/fengquan'}\n"
+                   "tokens:\n  - {name: d, role: district, token_file: district.token}\n")
+    code, out, err = run(["check", "--config", str(cfg)], capsys)
+    assert (code, out, err) == (0, "ok\n", "")  # nothing connected to: port 1 would have failed
+    assert not (tmp_path / "var").exists()
+
+
+@pytest.mark.parametrize(("text", "files", "message"), [
+    ("tokens:\n  - {name: d, role: district, token_file: missing.token}\n", {},
+     "tokens[0].token_file: cannot read"),
+    ("hold_down: forever\n", {}, "hold_down: expected a duration"),
+    ("db: mysql://u@h/db\n", {}, "db: unsupported database 'mysql'"),
+    ("db: 'not a url'\n", {}, "db: cannot parse the database URL"),
+    ("db_file: db.url\n", {"db.url": ""}, "db_file: empty database URL"),
+    ("inventory: nowhere\n", {}, "inventory: cannot load nowhere"),
+    ("channels:\n  - {name: m, type: email, smtp_host: h, from: a@b, to: [c@d], password_env: NO_SUCH_ENV_X}\n",
+     {}, "environment variable NO_SUCH_ENV_X is not set"),
+])
+def test_check_reports_one_line_and_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str,
+                                           files: dict[str, str], message: str) -> None:
+    for name, content in files.items():
+        (tmp_path / name).write_text(content)
+    cfg = tmp_path / "tickets.yml"
+    cfg.write_text(text)
+    code, out, err = run(["check", "--config", str(cfg)], capsys)
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1 and err.startswith("sharpeyes-tickets: ") and message in err, err
+    assert "Traceback" not in err
+
+
+def test_check_needs_a_config(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as e:
+        main(["check"])
+    assert e.value.code == 2
+
+
+def test_check_never_prints_the_db_password(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = tmp_path / "tickets.yml"
+    cfg.write_text("db: 'oracle://u:hunter2-pw@h/db'\n")
+    code, _, err = run(["check", "--config", str(cfg)], capsys)
+    assert code == 1 and "hunter2-pw" not in err

@@ -97,3 +97,28 @@ def test_invalid_yaml_is_one_line(tmp_path: Path) -> None:
 
 def test_parse_config_accepts_none() -> None:
     assert parse_config(None).listen_port == 9440
+
+
+def test_db_url_from_file_or_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url_file = tmp_path / "db.url"
+    url_file.write_text("postgresql://tickets:pa%2Fss@db:5432/tickets\n")
+    cfg = load_config(write(tmp_path, "db_file: db.url\n"))  # relative to the config's directory
+    assert cfg.db_url == "postgresql+psycopg://tickets:pa%2Fss@db:5432/tickets"
+    cfg = load_config(write(tmp_path, f"db_file: {url_file}\n"))
+    assert cfg.db_url == "postgresql+psycopg://tickets:pa%2Fss@db:5432/tickets"
+    monkeypatch.setenv("TICKETS_DB", "sqlite:///x.sqlite3")
+    assert load_config(write(tmp_path, "db_env: TICKETS_DB\n")).db_url == "sqlite:///x.sqlite3"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("db: sqlite:///a\ndb_file: db.url\n", "db_file: give exactly one of db, db_file, db_env"),
+    ("db_file: db.url\ndb_env: TICKETS_DB\n", "db_env: give exactly one of db, db_file, db_env"),
+    ("db_file: missing.url\n", "db_file: cannot read"),
+    ("db_env: SHARPEYES_TEST_UNSET_DB\n", "db_env: environment variable SHARPEYES_TEST_UNSET_DB is not set"),
+    ("db_file: empty.url\n", "db_file: empty database URL"),
+])
+def test_db_url_alternatives_are_exclusive_and_checked(tmp_path: Path, text: str, message: str) -> None:
+    (tmp_path / "db.url").write_text("sqlite:///a\n")
+    (tmp_path / "empty.url").write_text("\n")
+    with pytest.raises(ConfigError, match=message):
+        load_config(write(tmp_path, text))
