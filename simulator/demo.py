@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import signal
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -183,16 +182,3 @@ def register(sub: Any) -> None:
     p.add_argument("--no-scenario", action="store_true", help="just run the stack")
     p.add_argument("--exit-after-scenario", action="store_true", help="stop after the scenario (tests, CI)")
     p.set_defaults(fn=run_demo)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    from inventory.console import cli_main
-
-    @cli_main("sharpeyes-sim demo")
-    def _main(argv: list[str] | None = None) -> int:
-        parser = argparse.ArgumentParser(prog="sharpeyes-sim demo")
-        register(parser.add_subparsers(dest="cmd", required=True))
-        args = parser.parse_args(["demo", *(argv if argv is not None else sys.argv[1:])])
-        return int(args.fn(args))
-
-    sys.exit(_main())

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -360,7 +361,7 @@ class Stack:
 
     # --- what the demo and tests ask of a running stack ------------------------------------------
     def query(self, promql: str) -> list[dict[str, Any]]:
-        url = f"{self.url('prometheus')}/api/v1/query?query={urllib.request.quote(promql)}"
+        url = f"{self.url('prometheus')}/api/v1/query?query={urllib.parse.quote(promql)}"
         data = http_json(url)
         if data.get("status") != "success":
             raise StackError(f"Prometheus query failed: {data.get('error', data)}")
@@ -381,7 +382,7 @@ class Stack:
         http_json(f"{self.url('control')}/api/faults", method="DELETE")
 
     def tickets(self, **filters: str) -> list[dict[str, Any]]:
-        qs = "&".join(f"{k}={urllib.request.quote(v)}" for k, v in filters.items())
+        qs = "&".join(f"{k}={urllib.parse.quote(v)}" for k, v in filters.items())
         data = http_json(f"{self.url('tickets')}/api/v1/tickets?{qs}", token=self.tickets_token)
         return list(data["tickets"])
 
