@@ -140,6 +140,14 @@ def to_id(v: str) -> str:
     return v
 
 
+def to_bool(v: str) -> bool:
+    if v in ("true", "True", "yes"):
+        return True
+    if v in ("false", "False", "no"):
+        return False
+    raise FieldError(f"{v!r} is not true or false")
+
+
 def one_of(*choices: str) -> Callable[[str], str]:
     def conv(v: str) -> str:
         if v not in choices:

@@ -33,7 +33,7 @@ from typing import Any
 
 from inventory.console import UserError
 from inventory.model import Source
-from inventory.yamlnodes import FieldError, MappingReader, Problems, compose_file, to_float, to_int
+from inventory.yamlnodes import FieldError, MappingReader, Problems, compose_file, one_of, to_bool, to_float, to_int
 
 EXCLUSION_KINDS = ("maintenance", "power_cut", "force_majeure", "other")
 KIND_ZH = {"maintenance": "计划检修", "power_cut": "停电", "force_majeure": "不可抗力", "other": "其他"}
@@ -182,11 +182,11 @@ def load_exclusions(path: str | Path, tz: zoneinfo.ZoneInfo) -> list[Exclusion]:
                 "ref",
             }
         )
-        kind = r.scalar("kind", _choice(EXCLUSION_KINDS), "maintenance")
+        kind = r.scalar("kind", one_of(*EXCLUSION_KINDS), "maintenance")
         start, end = r.scalar("start", _time(tz)), r.scalar("end", _time(tz))
         if start is not None and end is not None and end <= start:
             r.error("end", "must be after start")
-        everything = r.scalar("all", _boolean, False)
+        everything = r.scalar("all", to_bool, False)
         scope = {k: r.str_list(k) for k in ("devices", "villages", "townships")}
         if not everything and not any(scope.values()):
             r.error("devices", "an exclusion needs devices, villages, townships or all: true")
@@ -219,19 +219,3 @@ def load_exclusions(path: str | Path, tz: zoneinfo.ZoneInfo) -> list[Exclusion]:
         _fail("exclusions file", problems)
     return out
 
-
-def _choice(choices: tuple[str, ...]) -> Any:
-    def conv(v: str) -> str:
-        if v not in choices:
-            raise FieldError(f"{v!r} is not one of {', '.join(choices)}")
-        return v
-
-    return conv
-
-
-def _boolean(v: str) -> bool:
-    if v in ("true", "True", "yes"):
-        return True
-    if v in ("false", "False", "no"):
-        return False
-    raise FieldError(f"{v!r} is not true or false")

@@ -41,7 +41,7 @@ import yaml
 from inventory import Device, Inventory, InventoryError, load_inventory
 from inventory.console import UserError, cli_main
 from inventory.model import Source
-from inventory.yamlnodes import FieldError, MappingReader, Problems, compose_file, to_float, to_int
+from inventory.yamlnodes import FieldError, MappingReader, Problems, compose_file, one_of, to_bool, to_float, to_int
 
 DEFAULT_SCENARIO = Path(__file__).parent / "scenarios" / "history-2026-10.yaml"
 DEFAULT_INVENTORY = Path(__file__).resolve().parent.parent / "inventory" / "sample" / "fengquan"
@@ -313,7 +313,7 @@ class _Reader:
         if d is None:
             return None
         d.reject_unknown({"kind", "reason", "approver", "ref"})
-        kind = d.scalar("kind", _one_of(EXCLUSION_KINDS), default_kind)
+        kind = d.scalar("kind", one_of(*EXCLUSION_KINDS), default_kind)
         reason = d.scalar("reason")
         approver = d.scalar("approver")
         ref = d.scalar("ref", default="")
@@ -323,7 +323,7 @@ class _Reader:
 
     def event(self, node: yaml.Node) -> Event | None:
         r = MappingReader(self.path, node, "event", self.problems)
-        etype = r.scalar("type", _one_of(EVENT_TYPES))
+        etype = r.scalar("type", one_of(*EVENT_TYPES))
         allowed = {"type", "start", "end", "duration", "exclude", "note"}
         targets = {"fiber_cut": "link", "fiber_degrading": "link", "village_power_cut": "village"}
         key = targets.get(etype or "", "device")
@@ -403,7 +403,7 @@ class _Reader:
             r.error("devices", "a maintenance window needs devices, villages, townships or fiber_links")
         reason, approver = r.scalar("reason"), r.scalar("approver")
         ref = r.scalar("ref", default="")
-        down = r.scalar("down", _boolean, True)
+        down = r.scalar("down", to_bool, True)
         if wid is None or start is None or end is None or reason is None or approver is None:
             return None
         return Maintenance(
@@ -435,24 +435,6 @@ class _Reader:
                 out[dev] = at
         return out
 
-
-def _one_of(choices: Iterable[str]) -> Any:
-    allowed = tuple(choices)
-
-    def conv(v: str) -> str:
-        if v not in allowed:
-            raise FieldError(f"{v!r} is not one of {', '.join(allowed)}")
-        return v
-
-    return conv
-
-
-def _boolean(v: str) -> bool:
-    if v in ("true", "True", "yes"):
-        return True
-    if v in ("false", "False", "no"):
-        return False
-    raise FieldError(f"{v!r} is not true or false")
 
 
 def load_scenario(path: str | Path, inv: Inventory) -> Scenario:
