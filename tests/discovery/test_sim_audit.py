@@ -7,8 +7,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from conftest import SimEnv
-from disc_helpers import TOWNSHIP
+from disc_helpers import TOWNSHIP, SimEnv
 
 from inventory import load_inventory
 

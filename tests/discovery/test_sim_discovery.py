@@ -15,8 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import SimEnv
-from disc_helpers import SAMPLE, TOWNSHIP, copy_inventory
+from disc_helpers import SAMPLE, TOWNSHIP, SimEnv, copy_inventory
 
 from inventory import load_inventory
 from inventory.model import Device, Inventory

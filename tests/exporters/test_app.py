@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from conftest import secret_values
+from exporters_testlib import secret_values
 
 from exporters.app import Exporter
 from exporters.exposition import TextWriter

@@ -7,7 +7,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import DEMO_SECRETS, secret_values
+from exporters_testlib import DEMO_SECRETS, secret_values
 
 from exporters.config import Config, ConfigError, format_duration, load_config, parse_config, parse_duration
 from exporters.probers.icmp import IcmpSettings
