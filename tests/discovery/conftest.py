@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from disc_helpers import Sim, SimEnv, copy_inventory, write_secrets
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # stopped when tests/discovery is done
 def sim_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimEnv]:
     if os.geteuid() != 0 or shutil.which("nft") is None:
         pytest.skip("the simulator needs root and nftables")

@@ -112,8 +112,12 @@ def test_cli_auth_section_in_the_exporter_config(monkeypatch: pytest.MonkeyPatch
                      "      password: {env: SW_PW}\n      device_type: junos\n")
 
 
-def test_exporter_serves_the_discovery_metrics_file(tmp_path: Path) -> None:
+def test_exporter_serves_the_discovery_metrics_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from exporters.app import Exporter
+    from simulator.secrets import write_demo
+
+    write_demo(tmp_path / "secrets.yaml")  # the embedded config reads its secrets from this file
+    monkeypatch.setenv("SHARPEYES_SECRETS", str(tmp_path / "secrets.yaml"))
 
     async def go() -> None:
         exp = Exporter(None, SAMPLE, poll_interval=0)

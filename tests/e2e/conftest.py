@@ -1,1 +1,1 @@
-from stack import district_prometheus, district_stack  # noqa: F401  (package fixtures)
+from .stack import district_prometheus, district_stack  # noqa: F401  (package fixtures)
