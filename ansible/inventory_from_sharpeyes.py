@@ -29,6 +29,15 @@ Overrides file (YAML), every key optional::
     centre: {name: sharpeyes-centre, ansible_host: 10.20.0.10}
     alertmanager_peers:             # extra Alertmanager cluster nodes (the centre is always one)
       - {name: sharpeyes-am2, ansible_host: 10.20.0.11}
+    shard_groups:                   # a city: township groups, each with its own Prometheus (rules)
+      north: [baodong, dakuai]      #   remote-writing to VictoriaMetrics; every township in one group
+      south: [genghuang, luwangfen]
+    victoria_metrics: {name: sharpeyes-vm, ansible_host: 10.20.0.12}   # default: the centre
+
+With shard_groups, group ``shard_prometheus`` holds one host per group (the platform of the group's
+first township) with ``sharpeyes_prometheus_shard_townships``, ``sharpeyes_prometheus_remote_write``
+and ``sharpeyes_prometheus_alertmanagers`` (every Alertmanager peer), and group ``victoriametrics``
+the global store.
 """
 
 from __future__ import annotations
@@ -44,25 +53,30 @@ import yaml
 
 HERE = Path(__file__).resolve().parent
 EXPORTER_PORT = 9430
-ALLOWED_OVERRIDE_KEYS = {"exporter_port", "hosts", "centre", "alertmanager_peers"}
+ALLOWED_OVERRIDE_KEYS = {"exporter_port", "hosts", "centre", "alertmanager_peers", "shard_groups",
+                         "victoria_metrics"}
+PROMETHEUS_PORT = 9090
 
 
 class GeneratorError(Exception):
     pass
 
 
-def _import_inventory() -> Any:
+def _import_sharpeyes() -> Any:
     try:
-        import inventory
+        import sharpeyes.contract
+        import sharpeyes.inventory
     except ImportError:  # run from a checkout without `pip install`: the package sits beside ansible/
         sys.path.insert(0, str(HERE.parent))
-        import inventory
-    return inventory
+        import sharpeyes.contract
+        import sharpeyes.inventory
+    return sharpeyes
 
 
 def load(directory: str | None) -> Any:
-    inventory = _import_inventory()
-    path = Path(directory) if directory else HERE.parent / "inventory" / "sample" / "fengquan"
+    sharpeyes = _import_sharpeyes()
+    inventory = sharpeyes.inventory
+    path = Path(directory) if directory else sharpeyes.contract.SAMPLE_DISTRICT
     try:
         return inventory.load_inventory(path)
     except inventory.InventoryError as exc:
@@ -146,17 +160,59 @@ def build(inv: Any, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         hostvars[name]["sharpeyes_alertmanager_cluster_peers"] = [
             f"{hostvars[other]['ansible_host']}:9094" for other in am_hosts if other != name]
 
+    groups = _shard_groups(inv, overrides, hostvars, townships, centre, am_hosts)
     return {
+        **groups,
         "_meta": {"hostvars": hostvars},
         "all": {
             "children": ["sharpeyes", "ungrouped"],
             "vars": {"sharpeyes_district": inv.district.id, "sharpeyes_district_timezone": inv.district.timezone},
         },
-        "sharpeyes": {"children": ["district_centre", "township_platforms", "alertmanager"]},
+        "sharpeyes": {"children": ["district_centre", "township_platforms", "alertmanager",
+                                   *(g for g in ("shard_prometheus", "victoriametrics") if g in groups)]},
         "district_centre": {"hosts": [centre]},
         "township_platforms": {"hosts": townships},
         "alertmanager": {"hosts": am_hosts},
     }
+
+
+def _shard_groups(inv: Any, overrides: dict[str, Any], hostvars: dict[str, dict[str, Any]],
+                  townships: list[str], centre: str, am_hosts: list[str]) -> dict[str, Any]:
+    spec = overrides.get("shard_groups")
+    if not spec:
+        return {}
+    if not isinstance(spec, dict) or not all(isinstance(v, list) and v for v in spec.values()):
+        raise GeneratorError("shard_groups must map a group name to a non-empty list of township ids")
+    host_of = {hostvars[h]["sharpeyes_exporter_shard_township"]: h for h in townships}
+    seen: dict[str, str] = {}
+    for group, tids in spec.items():
+        for tid in tids:
+            if tid not in inv.townships:
+                raise GeneratorError(f"shard_groups.{group}: unknown township {tid!r}")
+            if tid in seen:
+                raise GeneratorError(f"township {tid} is in shard groups {seen[tid]} and {group}")
+            seen[tid] = str(group)
+    missing = sorted(set(inv.townships) - set(seen))
+    if missing:
+        raise GeneratorError(f"townships in no shard group: {', '.join(missing)}")
+    vm = dict(overrides.get("victoria_metrics") or {})
+    vm_name = str(vm.pop("name", centre))
+    if vm_name != centre:
+        if "ansible_host" not in vm:
+            raise GeneratorError("victoria_metrics needs ansible_host (or leave it out: the centre)")
+        hostvars[vm_name] = vm
+    vm_port = _import_sharpeyes().contract.SCALE_PORTS["victoria_metrics"]
+    write = f"http://{hostvars[vm_name]['ansible_host']}:{vm_port}/api/v1/write"
+    ams = [f"{hostvars[h]['ansible_host']}:9093" for h in am_hosts]
+    shard_hosts = []
+    for group, tids in spec.items():
+        host = host_of[tids[0]]
+        hostvars[host].update({"sharpeyes_prometheus_shard_group": str(group),
+                               "sharpeyes_prometheus_shard_townships": list(tids),
+                               "sharpeyes_prometheus_remote_write": [write],
+                               "sharpeyes_prometheus_alertmanagers": ams})
+        shard_hosts.append(host)
+    return {"shard_prometheus": {"hosts": shard_hosts}, "victoriametrics": {"hosts": [vm_name]}}
 
 
 def to_yaml_inventory(data: dict[str, Any]) -> dict[str, Any]:
@@ -175,6 +231,8 @@ def to_yaml_inventory(data: dict[str, Any]) -> dict[str, Any]:
             "township_platforms": group("township_platforms"),
             # hosts already listed above keep their vars there; standby nodes get theirs here
             "alertmanager": {"hosts": {h: {} if h in placed else hostvars[h] for h in data["alertmanager"]["hosts"]}},
+            **{g: {"hosts": {h: {} if h in placed else hostvars[h] for h in data[g]["hosts"]}}
+               for g in ("shard_prometheus", "victoriametrics") if g in data},
         }}},
     }}
 

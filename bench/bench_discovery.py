@@ -28,16 +28,14 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "discovery"))
 
-from disc_helpers import Sim, copy_inventory, write_secrets  # noqa: E402
-from vrp_fake import PASSWORD, USER  # noqa: E402
-
-from exporters.config import parse_config  # noqa: E402
-from exporters.discovery.auth import register_auth_section  # noqa: E402
-from exporters.discovery.reconcile import reconcile  # noqa: E402
-from exporters.discovery.run import DiscoverySettings, run_discovery  # noqa: E402
-from inventory import load_inventory  # noqa: E402
+from sharpeyes.exporters.config import parse_config  # noqa: E402
+from sharpeyes.exporters.discovery.auth import register_auth_section  # noqa: E402
+from sharpeyes.exporters.discovery.reconcile import reconcile  # noqa: E402
+from sharpeyes.exporters.discovery.run import DiscoverySettings, run_discovery  # noqa: E402
+from sharpeyes.inventory import load_inventory  # noqa: E402
+from tests.discovery.disc_helpers import Sim, copy_inventory, write_secrets  # noqa: E402
+from tests.discovery.vrp_fake import PASSWORD, USER  # noqa: E402
 
 BUDGET_S = 300.0
 

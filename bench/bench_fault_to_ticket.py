@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import tempfile
 import time
 from pathlib import Path
 
-from inventory import load_inventory
-from simulator.stack import Ports, Stack, StackOptions
+from sharpeyes.contract import SAMPLE_DISTRICT
+from sharpeyes.inventory import load_inventory
+from sharpeyes.stack.stack import Ports, Stack, StackOptions, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
+
 
 
 def main() -> None:
@@ -30,11 +33,11 @@ def main() -> None:
     ap.add_argument("--hold-down", default="2m")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        opts = StackOptions(inventory=ROOT / "inventory" / "sample" / "fengquan", workdir=Path(tmp),
-                            ports=Ports().offset(25000), townships=(args.township,),
+        opts = StackOptions(inventory=SAMPLE_DISTRICT, workdir=Path(tmp),
+                            ports=Ports.picked_by_kernel(), townships=(args.township,),
                             interval_scale=args.interval_scale, for_scale=args.for_scale,
                             hold_down=args.hold_down, nft_table=f"sharpeyes_bench{os.getpid()}",
-                            device_ports=(25161, 25080, 25554))
+                            device_ports=(free_port(socket.SOCK_DGRAM), free_port(), free_port()))
         with Stack(opts) as stack:
             inv = load_inventory(stack.inventory_dir)
             n = sum(1 for _ in inv.active_devices())

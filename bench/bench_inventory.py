@@ -18,11 +18,14 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "inventory" / "sample" / "fengquan"
+sys.path.insert(0, str(ROOT))
+from sharpeyes.contract import SAMPLE_DISTRICT  # noqa: E402
+
+SAMPLE = SAMPLE_DISTRICT
 
 CHILD = """
 import json, resource, sys, time
-from inventory import load_inventory
+from sharpeyes.inventory import load_inventory
 t0 = time.perf_counter()
 inv = load_inventory(sys.argv[1])
 t1 = time.perf_counter()
@@ -67,7 +70,7 @@ def main() -> int:
             [
                 sys.executable,
                 "-m",
-                "inventory.cli",
+                "sharpeyes.inventory.cli",
                 "generate",
                 "--scale",
                 str(args.devices),

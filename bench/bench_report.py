@@ -22,6 +22,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from sharpeyes.contract import SAMPLE_DISTRICT
+
 ROOT = Path(__file__).resolve().parent.parent
 MONTH = "2026-10"
 
@@ -69,15 +71,15 @@ def main() -> int:
                 [
                     py,
                     "-m",
-                    "simulator.history",
+                    "sharpeyes.simulator.history",
                     "--month",
                     MONTH,
                     "--out",
                     str(hist),
                     "--step",
-                    str(args.step),
+                    f"{args.step}s",
                     "--info-step",
-                    "21600",
+                    "6h",
                     "--split-days",
                     "8",
                 ],
@@ -135,14 +137,14 @@ def main() -> int:
             cmd = [
                 py,
                 "-m",
-                "reports",
+                "sharpeyes.reports",
                 "monthly",
                 "--month",
                 MONTH,
                 "--prometheus",
                 url,
                 "--inventory",
-                str(ROOT / "inventory" / "sample" / "fengquan"),
+                str(SAMPLE_DISTRICT),
                 "--exclusions",
                 str(hist / "exclusions.yaml"),
                 "--out",

@@ -21,8 +21,8 @@ import time
 
 import aiohttp
 
-from simulator.cameras import CameraServers
-from simulator.state import DeviceState
+from sharpeyes.simulator.cameras import CameraServers
+from sharpeyes.simulator.state import DeviceState
 
 VENDORS = ("hikvision", "dahua", "uniview")
 TDS = "http://www.onvif.org/ver10/device/wsdl"

@@ -29,8 +29,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from inventory import load_inventory  # noqa: E402
-from simulator.secrets import demo_document  # noqa: E402
+from sharpeyes.contract import SAMPLE_DISTRICT  # noqa: E402
+from sharpeyes.inventory import load_inventory  # noqa: E402
+from sharpeyes.simulator.secrets import demo_document  # noqa: E402
 
 SNMP_PORT, ONVIF_PORT, RTSP_PORT, CONTROL_PORT = 16161, 18180, 18654, 19181
 TICK = os.sysconf("SC_CLK_TCK")
@@ -108,7 +109,7 @@ async def cycle(jobs: list[list[str]], ips: list[str], interval: float, stats: d
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--inventory", default=str(ROOT / "inventory/sample/fengquan"))
+    ap.add_argument("--inventory", default=str(SAMPLE_DISTRICT))
     ap.add_argument("--duration", type=float, default=120.0)
     ap.add_argument("--interval", type=float, default=30.0)
     args = ap.parse_args()
@@ -122,7 +123,7 @@ def main() -> int:
     cmd = [
         sys.executable,
         "-m",
-        "simulator.cli",
+        "sharpeyes.simulator.cli",
         "run",
         "--inventory",
         args.inventory,
@@ -134,12 +135,12 @@ def main() -> int:
         str(ONVIF_PORT),
         "--rtsp-port",
         str(RTSP_PORT),
-        "--control",
+        "--web.listen-address",
         f"127.0.0.1:{CONTROL_PORT}",
         "--nft-table",
         "sharpeyes_sim_bench",
-        "--log-level",
-        "WARNING",
+        "--log.level",
+        "warn",
     ]
     t0 = time.monotonic()
     sim = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True)

@@ -32,14 +32,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from exporters.exposition import TextWriter
-from exporters.probers.base import Module, PortInfo, Target
-from exporters.probers.snmp_camera import OIDS as CAMERA_OIDS
-from exporters.probers.snmp_switch import SnmpSwitchProber, _oids
-from exporters.snmp import ber
-from exporters.snmp.auth import SnmpAuth
-from exporters.snmp.probing import SnmpSettings
-from exporters.snmp.udp import UdpTransport
+from sharpeyes.exporters.exposition import TextWriter
+from sharpeyes.exporters.probers.base import Module, PortInfo, Target
+from sharpeyes.exporters.probers.snmp_camera import OIDS as CAMERA_OIDS
+from sharpeyes.exporters.probers.snmp_switch import SnmpSwitchProber, _oids
+from sharpeyes.exporters.snmp import ber
+from sharpeyes.exporters.snmp.auth import SnmpAuth
+from sharpeyes.exporters.snmp.probing import SnmpSettings
+from sharpeyes.exporters.snmp.udp import UdpTransport
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "snmp"
 USER, AUTH_PW, PRIV_PW = "bench", "bench-auth-pass", "bench-priv-pass"

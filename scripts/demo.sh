@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec sharpeyes-sim demo "$@"
+exec sharpeyes-demo "$@"

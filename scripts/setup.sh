@@ -3,19 +3,32 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
-APT_PACKAGES=(prometheus prometheus-alertmanager prometheus-snmp-exporter prometheus-blackbox-exporter
-              snmpd snmp nftables poppler-utils fonts-noto-cjk iproute2 procps)
+APT_PACKAGES=(prometheus prometheus-alertmanager prometheus-snmp-exporter prometheus-blackbox-exporter victoria-metrics
+              snmpd snmp nftables poppler-utils fonts-noto-cjk iproute2 procps chromium chromium-driver zsh)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: apt-get install ${missing[*]}" >&2
+  # We need the packages' binaries, not their services: while we install, policy-rc.d (Debian's
+  # hook for invoke-rc.d/deb-systemd-invoke) refuses every service start, so no snmpd, Prometheus
+  # or Alertmanager starts behind the user's back. An existing policy-rc.d is left alone.
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
   apt-get update -q >/dev/null
   apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+  # Only the snmpd this run installed: disable its unit (it would take udp 127.0.0.1:161 at the next
+  # boot, where the simulator's devices live) and say so. An snmpd the user already had is never
+  # touched: sharpeyes runs its own agents on its own addresses and ports.
+  if [[ " ${missing[*]} " == *" snmpd "* ]] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+    systemctl disable --now snmpd.service >/dev/null 2>&1 || true
+    echo "setup: disabled the snmpd.service that was just installed (re-enable: systemctl enable --now snmpd)" >&2
+  fi
 fi
-# Debian's postinst may start snmpd on :161; the simulator and tests run their own agents.
-pkill -x snmpd 2>/dev/null || true
 here=$(pwd -P)
-where=$(python3 -c 'import inventory, exporters, snmpsim, pytest, os; print(os.path.dirname(os.path.dirname(os.path.realpath(inventory.__file__))))' 2>/dev/null || true)
+where=$(python3 -c 'import sharpeyes, snmpsim, pytest, os; print(os.path.dirname(os.path.dirname(os.path.realpath(sharpeyes.__file__))))' 2>/dev/null || true)
 if [ "$where" != "$here" ] || [ pyproject.toml -nt var/.pip-installed ]; then
   echo "setup: pip install -e .[test]" >&2
   python3 -m pip install -q --disable-pip-version-check -e '.[test]'

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from alerts import build
+from sharpeyes.alerts import build
 
 
 def require(tool: str) -> str:

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from alerts_testlib import GENERATED
 
-from alerts import build
-from alerts.config import SCOPES, SEVERITIES, Config, validate
-from alerts.rules import alert_groups, recording_groups
+from sharpeyes.alerts import build
+from sharpeyes.alerts.config import SCOPES, SEVERITIES, Config, validate
+from sharpeyes.alerts.rules import alert_groups, recording_groups
+from tests.alerts.alerts_testlib import GENERATED
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 ALERTS = [r for g in alert_groups(Config()) for r in g["rules"]]
@@ -35,12 +35,14 @@ def test_alert_contract(rule: dict) -> None:
     assert rule["for"], "every alert has a for:"
     assert rule["labels"]["severity"] in SEVERITIES
     assert rule["labels"]["scope"] in SCOPES
+    stills = {"still_url", "reference_url"} if rule["alert"] in ("CameraVideoLoss", "CameraImageFault") else set()
     assert set(rule["annotations"]) == {
         "summary_zh",
         "summary",
         "description_zh",
         "description",
         "runbook_url",
+        *stills,
     }
     assert rule["annotations"]["runbook_url"].endswith(f"/docs/runbooks/{rule['alert']}.md")
     runbook = DOCS / "runbooks" / f"{rule['alert']}.md"
@@ -60,7 +62,7 @@ def test_alerts_and_records_documented() -> None:
 
 
 def test_build_options_reach_alertmanager_config(tmp_path: Path) -> None:
-    from alerts.cli import main
+    from sharpeyes.alerts.cli import main
 
     assert (
         main(
@@ -84,7 +86,7 @@ def test_build_options_reach_alertmanager_config(tmp_path: Path) -> None:
 
 
 def test_inhibition_sources_require_non_empty_equal_labels() -> None:
-    from alerts.alertmanager import inhibit_rules
+    from sharpeyes.alerts.alertmanager import inhibit_rules
 
     for rule in inhibit_rules():
         for label in rule.get("equal", []):

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from alerts_testlib import require
 
-from alerts import build
-from alerts.config import Config
+from sharpeyes.alerts import build
+from sharpeyes.alerts.config import Config
+from tests.alerts.alerts_testlib import require
 
 DEADLINE_S = 30.0
 

@@ -6,9 +6,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from alerts_testlib import GENERATED, require
+import yaml
 
-from alerts import build
+from sharpeyes.alerts import build
+from tests.alerts.alerts_testlib import GENERATED, require
 
 
 def run(*argv: str) -> subprocess.CompletedProcess[str]:
@@ -23,7 +24,17 @@ def test_promtool_check_rules() -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-@pytest.mark.parametrize("name", ["alerts.test.yml", "recording.test.yml"])
+TEST_FILES = sorted(p.name for p in (GENERATED / build.TESTS_DIR).glob("*.test.yml"))
+
+
+def test_every_alert_rule_group_has_its_test_file() -> None:
+    groups = {g["name"].removeprefix("sharpeyes.") for g in yaml.safe_load(
+        (GENERATED / build.RULES_FILE).read_text(encoding="utf-8"))["groups"]}
+    assert set(TEST_FILES) == {f"alerts-{g}.test.yml" for g in groups} | {"recording.test.yml"}
+
+
+@pytest.mark.slow  # promtool evaluates every alert scenario: ~25 s in all
+@pytest.mark.parametrize("name", TEST_FILES)
 def test_promtool_test_rules(name: str) -> None:
     promtool = require("promtool")
     proc = run(promtool, "test", "rules", str(GENERATED / build.TESTS_DIR / name))
@@ -31,15 +42,15 @@ def test_promtool_test_rules(name: str) -> None:
 
 
 def test_promtool_fails_on_a_broken_boundary(tmp_path: Path) -> None:
-    """The boundary tests have teeth: shifting every for: by a minute makes promtool fail."""
+    """The boundary tests have teeth: shifting every for: by one 15 s evaluation makes promtool fail."""
     promtool = require("promtool")
     rules = (GENERATED / build.RULES_FILE).read_text(encoding="utf-8")
-    (tmp_path / build.RULES_FILE).write_text(rules.replace("for: 5m", "for: 4m"), encoding="utf-8")
+    (tmp_path / build.RULES_FILE).write_text(rules.replace("for: 30s", "for: 15s"), encoding="utf-8")
     (tmp_path / build.RECORDING_FILE).write_text(
         (GENERATED / build.RECORDING_FILE).read_text(encoding="utf-8")
     )
     (tmp_path / "tests").mkdir()
-    test = GENERATED / build.TESTS_DIR / "alerts.test.yml"
+    test = GENERATED / build.TESTS_DIR / "alerts-cameras.test.yml"  # CameraOffline's group
     (tmp_path / "tests" / test.name).write_text(test.read_text(encoding="utf-8"), encoding="utf-8")
     proc = run(promtool, "test", "rules", str(tmp_path / "tests" / test.name))
     assert proc.returncode != 0
@@ -104,17 +115,18 @@ def test_example_channels_copy_critical_to_email_and_robots() -> None:
     }
 
 
+@pytest.mark.slow  # every promtool test again, through the command
 def test_cli_check_passes() -> None:
     require("promtool")
     require("amtool")
-    from alerts.cli import main
+    from sharpeyes.alerts.cli import main
 
     assert main(["check"]) == 0
 
 
 def test_cli_check_fails_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     require("promtool")
-    from alerts.cli import main
+    from sharpeyes.alerts.cli import main
 
     assert main(["build", "--out", str(tmp_path)]) == 0
     rules = tmp_path / build.RULES_FILE

@@ -7,8 +7,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from dashboards import build
-from dashboards.common import LANGS
+from sharpeyes.dashboards import build
+from sharpeyes.dashboards.common import LANGS
 
 # Grafana's global variables, replaced by values that make a query mean the same thing.
 GLOBALS: dict[str, str] = {

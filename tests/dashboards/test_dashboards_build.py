@@ -8,12 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from dashboards_testlib import all_dashboards, dashboards, links, panels, queries, variable_queries
 
-from alerts.config import Config
-from alerts.rules.recording import recording_names
-from dashboards import build
-from dashboards.common import AUDIENCE, FOLDERS, LANGS, UIDS, Lang, has_cjk
+from sharpeyes.alerts.config import Config
+from sharpeyes.alerts.rules.recording import recording_names
+from sharpeyes.dashboards import build
+from sharpeyes.dashboards.common import AUDIENCE, FOLDERS, LANGS, UIDS, Lang, has_cjk
+from tests.dashboards.dashboards_testlib import all_dashboards, dashboards, links, panels, queries, variable_queries
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,7 +45,7 @@ def test_check_command_names_differing_files(tmp_path: Path) -> None:
     (tmp_path / "en/stray.json").write_text("{}\n", encoding="utf-8")
     assert build.diff(tmp_path) == ["en/stray.json", "zh/district/overview.json"]
     proc = subprocess.run(
-        [sys.executable, "-m", "dashboards.cli", "check", "--dir", str(tmp_path)],
+        [sys.executable, "-m", "sharpeyes.dashboards.cli", "check", "--dir", str(tmp_path)],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -149,7 +149,7 @@ def test_geomap_reads_lat_lon_in_coords_mode() -> None:
 def test_provisioning_matches_build_layout(lang: str) -> None:
     import yaml
 
-    prov = ROOT / "dashboards" / "provisioning"
+    prov = ROOT / "sharpeyes" / "dashboards" / "provisioning"
     ds = yaml.safe_load((prov / "datasources" / "sharpeyes.yaml").read_text(encoding="utf-8"))
     (source,) = ds["datasources"]
     assert source["uid"] == "sharpeyes-prometheus" and source["type"] == "prometheus"

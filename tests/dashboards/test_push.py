@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from dashboards import build, push
-from dashboards.common import FOLDERS, UIDS, Lang
+from sharpeyes.dashboards import build, push
+from sharpeyes.dashboards.common import FOLDERS, UIDS, Lang
 
 TOKEN = "glsa_test-token-do-not-print_0123456789"
 ROOT = Path(__file__).resolve().parents[2]
@@ -125,7 +125,7 @@ class FakeGrafana:
 def grafana() -> Iterator[FakeGrafana]:
     fake = FakeGrafana()
     loop = asyncio.new_event_loop()
-    runner = web.AppRunner(fake.app())
+    runner = web.AppRunner(fake.app(), access_log=None)
     loop.run_until_complete(runner.setup())
     site = web.TCPSite(runner, "127.0.0.1", 0)
     loop.run_until_complete(site.start())
@@ -195,7 +195,7 @@ def test_cli_push_reads_token_file_and_never_prints_it(grafana: FakeGrafana, tmp
         [
             sys.executable,
             "-m",
-            "dashboards.cli",
+            "sharpeyes.dashboards.cli",
             "push",
             "--url",
             grafana.url,
@@ -219,7 +219,7 @@ def test_cli_push_reads_token_file_and_never_prints_it(grafana: FakeGrafana, tmp
         [
             sys.executable,
             "-m",
-            "dashboards.cli",
+            "sharpeyes.dashboards.cli",
             "push",
             "--url",
             grafana.url,
@@ -255,14 +255,14 @@ def test_unreachable_grafana_is_one_line(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "dashboards.cli",
+            "sharpeyes.dashboards.cli",
             "push",
             "--url",
             "http://127.0.0.1:9",
             "--token-file",
             str(token_file),
             "--timeout",
-            "2",
+            "2s",
         ],
         capture_output=True,
         text=True,

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from dashboards_testlib import all_dashboards, label_values, queries, substitute, variable_queries
+
+from tests.dashboards.dashboards_testlib import all_dashboards, label_values, queries, substitute, variable_queries
 
 SAMPLE = "sample-value"
 

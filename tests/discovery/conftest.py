@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from disc_helpers import Sim, SimEnv, copy_inventory, write_secrets
+from tests.discovery.disc_helpers import Sim, SimEnv, copy_inventory, write_secrets
 
 
 @pytest.fixture(scope="package")  # stopped when tests/discovery is done

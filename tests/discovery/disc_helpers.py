@@ -1,17 +1,16 @@
-"""Helpers for the discovery tests: a private copy of the sample district on its own loopback block,
-the simulator as a subprocess (``sharpeyes-sim run``), and its control API.
+"""Helpers for the discovery tests: a private copy of the sample district on this run's loopback
+block, the simulator as a subprocess (``sharpeyes-sim run``), and its control API.
 
-The copy's device addresses move from 127.16/18/20.x.y to 127.(16/18/20 + OFFSET).x.y, so that a
-simulator another suite or a benchmark runs at the same time (same inventory, its own nftables
-table dropping *its* dead devices' addresses) cannot touch ours.
+The copy's device addresses move into the run's block (tests/runnet.py), so that a simulator another
+run or a benchmark serves at the same time (same inventory, its own nftables table dropping *its*
+dead devices' addresses) cannot touch ours.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
-import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -25,43 +24,25 @@ from typing import Any, TypeVar
 
 import yaml
 
+from sharpeyes.contract import SAMPLE_DISTRICT
+from tests import runnet
+from tests.runnet import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT / "inventory" / "sample" / "fengquan"
+SAMPLE = SAMPLE_DISTRICT
 TOWNSHIP = "luwangfen"  # H3C switches, Hikvision/Dahua/Uniview cameras, 395 devices with its path to core
-OFFSET = int(os.environ.get("SHARPEYES_DISCOVERY_TEST_IP_OFFSET", "210"))
 T = TypeVar("T")
-
-
-def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def remap_ip(ip: str) -> str:
-    a, b, c, d = ip.split(".")
-    return f"{a}.{int(b) + OFFSET}.{c}.{d}"
+_SIMS = itertools.count()
 
 
 def copy_inventory(dest: Path, edit: Callable[[str, str], str] | None = None) -> Path:
-    """The sample district with remapped addresses (``edit(relpath, text)`` may change more)."""
-    if dest.exists():
-        shutil.rmtree(dest)
-    for src in SAMPLE.rglob("*.yaml"):
-        rel = src.relative_to(SAMPLE)
-        text = re.sub(r"\bip: (127\.\d+\.\d+\.\d+)", lambda m: f"ip: {remap_ip(m.group(1))}",
-                      src.read_text(encoding="utf-8"))
-        if edit is not None:
-            text = edit(str(rel), text)
-        out = dest / rel
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
-    return dest
+    """The sample district on this run's addresses (``edit(relpath, text)`` may change more)."""
+    return runnet.current().copy_sample(dest, edit=edit)
 
 
 def write_secrets(path: Path, *, platforms_community: str = "", legacy_onvif_password: str = "") -> Path:
     """Demo secrets; optionally the v2c `platforms` community and `cams-legacy` ONVIF password."""
-    from simulator.secrets import demo_document
+    from sharpeyes.simulator.secrets import demo_document
 
     doc = demo_document()
     if platforms_community:
@@ -95,14 +76,14 @@ class Sim:
         self.snmp_port = free_port(socket.SOCK_DGRAM)
         self.onvif_port = free_port()
         self.rtsp_port = free_port()
-        self.table = f"sharpeyes_disc{os.getpid()}"
+        self.table = runnet.current().table(f"disc{next(_SIMS)}")
         self.log = inventory.parent / "sim.log"
         where = ["--township", township] if township else []  # "" = the whole district
-        cmd = [sys.executable, "-m", "simulator.cli", "run", "--inventory", str(inventory),
-               *where, "--control", f"127.0.0.1:{self.control}",
+        cmd = [sys.executable, "-m", "sharpeyes.simulator.cli", "run", "--inventory", str(inventory),
+               *where, "--web.listen-address", f"127.0.0.1:{self.control}",
                "--snmp-port", str(self.snmp_port), "--onvif-port", str(self.onvif_port),
                "--rtsp-port", str(self.rtsp_port), "--nft-table", self.table, "--secrets", str(secrets),
-               "--log-level", "WARNING"]
+               "--log.level", "warn"]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL,
                                      stderr=self.log.open("w"), start_new_session=True)
         try:
@@ -160,7 +141,7 @@ class SimEnv:
 
     def exporter(self, *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
         """``sharpeyes-exporter ARGS`` (the installed entry point's module) against this simulator."""
-        proc = subprocess.run([sys.executable, "-m", "exporters.cli", *args], cwd=ROOT, env=self.env(),
+        proc = subprocess.run([sys.executable, "-m", "sharpeyes.exporters.cli", *args], cwd=ROOT, env=self.env(),
                               capture_output=True, text=True, timeout=600, check=False)
         if check:
             assert proc.returncode == 0, proc.stderr

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from exporters.discovery.auth import CliAuth
-from exporters.discovery.ssh_cli import collect_cli
-from inventory.model import Device
+from sharpeyes.exporters.discovery.auth import CliAuth
+from sharpeyes.exporters.discovery.ssh_cli import collect_cli
+from sharpeyes.inventory.model import Device
 
 PLATFORMS = {"huawei_vrp": "huawei", "cisco_ios": "cisco_ios", "hp_comware": "hp_comware"}
 

@@ -12,12 +12,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from disc_helpers import ROOT, copy_inventory
-from vrp_fake import PASSWORD, USER, VrpFakeServer, VrpModel
 
-from exporters.discovery.run import _cli_chosen
-from inventory import load_inventory
-from inventory.model import Inventory
+from sharpeyes.exporters.discovery.run import _cli_chosen
+from sharpeyes.inventory import load_inventory
+from sharpeyes.inventory.model import Inventory
+from tests.discovery.disc_helpers import ROOT, copy_inventory
+from tests.discovery.vrp_fake import PASSWORD, USER, VrpFakeServer, VrpModel
 
 TOWNSHIP = "baodong"  # Huawei S5720/S5731 switches
 SHARE = 0.3
@@ -40,6 +40,7 @@ def fake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Inven
     server.stop()
 
 
+@pytest.mark.slow  # ~15 s: a discovery run over SSH against every switch of a township
 def test_cli_discovery_finds_the_rogue_mac_once(fake: tuple[Path, Inventory, VrpFakeServer, dict[str, str]],
                                                tmp_path: Path) -> None:
     inv_dir, inv, server, rogue = fake
@@ -50,7 +51,7 @@ def test_cli_discovery_finds_the_rogue_mac_once(fake: tuple[Path, Inventory, Vrp
     env = {**os.environ, "SW_CLI_PASSWORD": PASSWORD, "PYTHONPATH": str(ROOT)}
     state = tmp_path / "state"
     proc = subprocess.run(
-        [sys.executable, "-m", "exporters.cli", "discover", "--once", "--inventory", str(inv_dir),
+        [sys.executable, "-m", "sharpeyes.exporters.cli", "discover", "--once", "--inventory", str(inv_dir),
          "--config.file", str(config), "--township", TOWNSHIP, "--no-onvif", "--cli-port", str(server.port),
          "--cli-share", str(SHARE), "--cli-threads", "8", "--state-dir", str(state)],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False)

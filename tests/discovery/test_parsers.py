@@ -8,7 +8,7 @@ layout (columns reordered). Values are ours; spacing and headers are the device'
 
 from __future__ import annotations
 
-from exporters.discovery.parsers import (
+from sharpeyes.exporters.discovery.parsers import (
     comware_version,
     parse_outputs,
     vrp_lldp_brief,
@@ -16,7 +16,7 @@ from exporters.discovery.parsers import (
     vrp_transceivers,
     vrp_version,
 )
-from exporters.discovery.ports import PortResolver, port_key
+from sharpeyes.exporters.discovery.ports import PortResolver, port_key
 
 VRP_LLDP_BRIEF_R011 = """\
 Local Intf       Neighbor Dev             Neighbor Intf             Exptime(s)

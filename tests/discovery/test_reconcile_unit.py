@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from exporters.discovery.model import FdbEntry, Identity, Observations, PollResult
-from exporters.discovery.reconcile import reconcile, transit_ports
-from inventory import load_inventory
-from inventory.model import Inventory
+from sharpeyes.contract import SAMPLE_DISTRICT
+from sharpeyes.exporters.discovery.model import FdbEntry, Identity, Observations, PollResult, PortState
+from sharpeyes.exporters.discovery.reconcile import reconcile, transit_ports
+from sharpeyes.inventory import load_inventory
+from sharpeyes.inventory.model import Inventory
 
-SAMPLE = Path(__file__).resolve().parents[2] / "inventory" / "sample" / "fengquan"
+SAMPLE = SAMPLE_DISTRICT
 TOWNSHIP = "luwangfen"
 
 
@@ -26,7 +27,7 @@ def inv() -> Inventory:
 
 def healthy(inv: Inventory) -> Observations:
     """What a perfect network shows: each device on its port, and every MAC in transit upstream."""
-    from exporters.discovery.reconcile import scope_devices
+    from sharpeyes.exporters.discovery.reconcile import scope_devices
 
     devs = scope_devices(inv, [TOWNSHIP])
     obs = Observations(started=1.0, finished=2.0, scope=[TOWNSHIP])
@@ -93,9 +94,25 @@ def test_firmware_baseline_per_model(inv: Inventory) -> None:
     assert [(f.type, f.device, f.expected) for f in found] == [("firmware_drift", cam.id, {"firmware": "V9"})]
 
 
+def test_inventory_ports_the_switch_lacks_are_one_finding(inv: Inventory) -> None:
+    obs = healthy(inv)
+    sw = next(d for d in inv.active_devices() if d.kind == "switch" and d.role == "access"
+              and d.township == TOWNSHIP)
+    assert len(sw.ports) >= 3
+    kept, gone = sw.ports[:-1], sw.ports[-1]
+    # the switch reports its interfaces; one in upper case, as some agents do: still the same port
+    obs.ports = [PortState(sw.id, p.name.upper() if i == 0 else p.name, i + 1, True) for i, p in enumerate(kept)]
+    found = reconcile(inv, obs)
+    assert [(f.type, f.device, f.port, f.severity) for f in found] == [
+        ("unresolved_port", sw.id, gone.name, "warning")]
+    assert found[0].detail == f"1 inventory port(s) not on the switch: {gone.name}"
+    obs.polls = [p if p.device != sw.id else PollResult(sw.id, "snmp", False, "timeout") for p in obs.polls]
+    assert "unresolved_port" not in [f.type for f in reconcile(inv, obs)]  # not judged unless polled
+
+
 def test_cli_auth_section_in_the_exporter_config(monkeypatch: pytest.MonkeyPatch) -> None:
-    from exporters.config import ConfigError, parse_config
-    from exporters.discovery.auth import register_auth_section
+    from sharpeyes.exporters.config import ConfigError, parse_config
+    from sharpeyes.exporters.discovery.auth import register_auth_section
 
     register_auth_section()
     monkeypatch.setenv("SW_PW", "s3cret-Pw")
@@ -113,15 +130,14 @@ def test_cli_auth_section_in_the_exporter_config(monkeypatch: pytest.MonkeyPatch
 
 
 def test_exporter_serves_the_discovery_metrics_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from exporters.app import Exporter
-    from simulator.secrets import write_demo
+    from sharpeyes.exporters.app import Exporter
+    from sharpeyes.simulator.secrets import write_demo
 
     write_demo(tmp_path / "secrets.yaml")  # the embedded config reads its secrets from this file
     monkeypatch.setenv("SHARPEYES_SECRETS", str(tmp_path / "secrets.yaml"))
 
     async def go() -> None:
-        exp = Exporter(None, SAMPLE, poll_interval=0)
-        exp.discovery_metrics = tmp_path / "metrics.prom"
+        exp = Exporter(None, SAMPLE, poll_interval=0, discovery_metrics=tmp_path / "metrics.prom")
         client = TestClient(TestServer(exp.make_app()))
         await client.start_server()
         try:
@@ -134,3 +150,42 @@ def test_exporter_serves_the_discovery_metrics_file(tmp_path: Path, monkeypatch:
             await client.close()
 
     asyncio.run(go())
+
+
+def test_reconcile_prints_findings_in_three_shapes(inv: Inventory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """``reconcile --output json`` parses, ``csv`` reads back to the same findings, the table lines up
+    with the village's Chinese name; exit 1 only with --fail-on-findings."""
+    import csv
+    import io
+    import json
+
+    from sharpeyes.exporters.cli import main
+    from sharpeyes.exporters.discovery.cli import COLUMNS
+    from sharpeyes.exporters.discovery.run import save_observations
+    from sharpeyes.simulator.secrets import write_demo
+
+    write_demo(tmp_path / "secrets.yaml")  # the embedded exporter config names its credentials
+    monkeypatch.setenv("SHARPEYES_SECRETS", str(tmp_path / "secrets.yaml"))
+    obs = healthy(inv)
+    cam = next(d for d in inv.active_devices() if d.kind == "camera" and d.township == TOWNSHIP)
+    assert cam.uplink is not None
+    obs.fdb.append(FdbEntry(cam.uplink.switch, "GigabitEthernet1/0/7", "02:00:00:00:00:99"))
+    path = save_observations(tmp_path, obs)
+    argv = ["reconcile", "--observations", str(path), "--state-dir", str(tmp_path), "--township", TOWNSHIP]
+    assert main([*argv, "--output", "json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert [r["type"] for r in records] == ["unknown_device"]
+    assert main([*argv, "--output", "csv", "--fail-on-findings"]) == 1
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert list(rows[0]) == list(COLUMNS)
+    assert [{k: r[k] for k in COLUMNS} for r in rows] == \
+        [{k: "" if rec.get(k) is None else str(rec[k]) for k in COLUMNS} for rec in records]
+    assert main(argv) == 0
+    lines = capsys.readouterr().out.splitlines()
+    village = records[0]["village"]
+    assert lines[0].startswith("SEVERITY") and village in lines[1]
+    from wcwidth import wcswidth
+
+    header_at = wcswidth(lines[0][:lines[0].index("DETAIL")])
+    assert wcswidth(lines[1][:lines[1].index(records[0]["detail"])]) == header_at

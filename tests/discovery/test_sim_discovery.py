@@ -15,10 +15,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from disc_helpers import SAMPLE, TOWNSHIP, SimEnv, copy_inventory
 
-from inventory import load_inventory
-from inventory.model import Device, Inventory
+from sharpeyes.inventory import load_inventory
+from sharpeyes.inventory.model import Device, Inventory
+from tests.discovery.disc_helpers import SAMPLE, TOWNSHIP, SimEnv, copy_inventory
 
 ROGUE_MAC = "02:5e:de:ad:be:ef"
 NEW_FIRMWARE_EXPECTED = "V9.9.9 build 991231"

@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import asyncssh
 
-from inventory.model import Device, Inventory
+from sharpeyes.inventory.model import Device, Inventory
 
 USER, PASSWORD = "netops", "Vrp-fake-2024"
 
@@ -245,7 +245,7 @@ def main() -> None:
     import signal
     import sys
 
-    from inventory import load_inventory
+    from sharpeyes.inventory import load_inventory
 
     server = VrpFakeServer(VrpModel(load_inventory(sys.argv[1])), int(sys.argv[2]))
     print(server.start(), flush=True)

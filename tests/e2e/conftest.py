@@ -1,1 +1,1 @@
-from .stack import district_prometheus, district_stack  # noqa: F401  (package fixtures)
+from tests.e2e.stack import district_prometheus, district_stack, district_victoriametrics, victoria_metrics  # noqa: F401

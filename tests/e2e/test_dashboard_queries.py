@@ -11,17 +11,15 @@ the camera dashboard is checked on a real camera).
 from __future__ import annotations
 
 import json
-import sys
 import urllib.error
 import urllib.parse
 import urllib.request
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dashboards"))
-from dashboards_testlib import dashboards, label_values, queries, substitute, variable_queries
+import pytest
 
-from dashboards import common
+from sharpeyes.dashboards import common
+from tests.dashboards.dashboards_testlib import dashboards, label_values, queries, substitute, variable_queries
 
 
 def _query(base: str, expr: str) -> tuple[int, Any]:
@@ -57,8 +55,12 @@ def _resolve_variables(base: str, data: dict[str, Any], failures: list[str]) -> 
     return values
 
 
-def test_every_panel_query_returns_series(district_prometheus: Any) -> None:
-    base = str(getattr(district_prometheus, "url", district_prometheus))
+@pytest.mark.parametrize("store", ["district_prometheus", "district_victoriametrics"])
+def test_every_panel_query_returns_series(store: str, request: pytest.FixtureRequest) -> None:
+    """The same queries, unchanged, against Prometheus and against VictoriaMetrics (the global store
+    a sharded deployment's Grafana points at), which holds what Prometheus remote-wrote to it."""
+    store_url = request.getfixturevalue(store)
+    base = str(getattr(store_url, "url", store_url))
     failures: list[str] = []
     checked = 0
     for data in dashboards("en").values():

@@ -1,4 +1,4 @@
-"""Issue 4's end-to-end test: faults in the simulated township become exactly one ticket each.
+"""End to end: faults in the simulated township become exactly one ticket each.
 
 Real processes throughout: simulator → exporter → Prometheus (rules) → Alertmanager (inhibition,
 grouping) → ticket service. Each test waits on conditions through the components' HTTP APIs.
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import time
 
-from inventory import load_inventory
-from simulator.stack import Stack
+from sharpeyes.inventory import load_inventory
+from sharpeyes.stack.stack import Stack
 
 ACTIVE = "open,acknowledged,in_progress"
 

@@ -5,7 +5,7 @@ real SNMP requests (never fixed sleeps):
 - ``snmpsim_agent``: snmpsim serving the real captures in ../shared/fixtures/snmp, hard-linked
   (or copied) into a temporary data dir at test time; community / v3 context = file stem.
 - ``snmpd_agent``: net-snmp snmpd with a generated config: a v2c community and v3 users
-  (SHA/AES and MD5/DES) created with createUser.
+  (SHA/AES, MD5/DES, and AES-192/AES-256 in ``extra``) created with createUser.
 """
 
 from __future__ import annotations
@@ -21,15 +21,18 @@ from pathlib import Path
 
 import pytest
 
-from exporters.snmp import ber
-from exporters.snmp.auth import SnmpAuth
+from sharpeyes.exporters.snmp import ber
+from sharpeyes.exporters.snmp.auth import SnmpAuth
+from tests import runnet
+from tests.conftest import require_fixtures
 
-SNMP_FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "snmp"
 SNMPSIM_FILES = ("huawei_s5720", "h3c_comware_hp-ff5700", "hikvision-nvr", "dahua-nvr")
 V3_USER = "sharpeyes"
 V3_AUTH_PASSWORD = "auth-pass-7Hq2"
 V3_PRIV_PASSWORD = "priv-pass-3Zk9"
 SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
+# net-snmp users with the long AES keys (its AES-192/AES-256 use the Blumenthal key extension)
+AES_LONG_USERS = {"aes192": ("SHA", "AES-192"), "aes256": ("SHA", "AES-256"), "aes256sha256": ("SHA-256", "AES-256")}
 
 
 @dataclass
@@ -49,9 +52,7 @@ class Agent:
 
 @pytest.fixture(scope="session")
 def snmp_fixtures() -> Path:
-    if not SNMP_FIXTURES.is_dir():
-        pytest.skip(f"SNMP captures not found at {SNMP_FIXTURES}")
-    return SNMP_FIXTURES
+    return require_fixtures("snmp")
 
 
 def _free_udp_port(host: str) -> int:
@@ -110,7 +111,7 @@ def snmpsim_agent(snmp_fixtures: Path, tmp_path_factory: pytest.TempPathFactory)
             os.link(src, data / src.name)  # hard link: snmpsim ignores symlinks
         except OSError:
             shutil.copyfile(src, data / src.name)
-    host = "127.77.0.1"
+    host = runnet.current().host(0)
     port = _free_udp_port(host)
     log = base / "snmpsim.log"
     cmd = [
@@ -154,7 +155,7 @@ def snmpd_agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
     if exe is None:
         pytest.skip("net-snmp snmpd not installed")
     base = tmp_path_factory.mktemp("snmpd")
-    host = "127.78.0.1"
+    host = runnet.current().host(1)
     port = _free_udp_port(host)
     community = "sharpeyes-ro"
     conf = base / "snmpd.conf"
@@ -163,7 +164,9 @@ def snmpd_agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
         f"rocommunity {community} 127.0.0.0/8\n"
         f'createUser {V3_USER} SHA "{V3_AUTH_PASSWORD}" AES "{V3_PRIV_PASSWORD}"\n'
         f'createUser legacy MD5 "{V3_AUTH_PASSWORD}" DES "{V3_PRIV_PASSWORD}"\n'
-        f"rouser {V3_USER} priv\n"
+        + "".join(f'createUser {u} {a} "{V3_AUTH_PASSWORD}" {p} "{V3_PRIV_PASSWORD}"\nrouser {u} priv\n'
+                  for u, (a, p) in AES_LONG_USERS.items())
+        + f"rouser {V3_USER} priv\n"
         "rouser legacy priv\n"
         "sysName sharpeyes-test-agent\n"
         "sysLocation loopback\n"
@@ -190,7 +193,10 @@ def snmpd_agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
         v3=SnmpAuth(
             version=3, username=V3_USER, auth_password=V3_AUTH_PASSWORD, priv_password=V3_PRIV_PASSWORD
         ),
-        extra={"legacy": legacy},
+        extra={"legacy": legacy, **{
+            u: SnmpAuth(version=3, username=u, auth_protocol=a.replace("-", ""), auth_password=V3_AUTH_PASSWORD,
+                        priv_protocol=p.replace("-", ""), priv_password=V3_PRIV_PASSWORD)
+            for u, (a, p) in AES_LONG_USERS.items()}},
         proc=proc,
     )
     try:
@@ -202,7 +208,7 @@ def snmpd_agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
 
 # ---------------------------------------------------------------- exporter core (config, app, promconfig)
 
-from exporters_testlib import DEMO_SECRETS  # noqa: E402
+from tests.exporters.exporters_testlib import DEMO_SECRETS  # noqa: E402
 
 
 @pytest.fixture

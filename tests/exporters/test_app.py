@@ -24,19 +24,20 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from exporters_testlib import secret_values
 
-from exporters.app import Exporter
-from exporters.exposition import TextWriter
-from exporters.inventory_state import InventoryState
-from exporters.probers import ProberEntry
-from exporters.probers.base import MetricWriter, Module, PortInfo, ProbeError, Target
-from exporters.probers.icmp import strict_settings
-from exporters.snmp.auth import SnmpAuth
-from inventory.sd import LABELS
+from sharpeyes.contract import MODULES, SAMPLE_DISTRICT
+from sharpeyes.exporters.app import Exporter
+from sharpeyes.exporters.exposition import TextWriter
+from sharpeyes.exporters.inventory_state import InventoryState
+from sharpeyes.exporters.probers import ProberEntry
+from sharpeyes.exporters.probers.base import MetricWriter, Module, PortInfo, ProbeError, Target
+from sharpeyes.exporters.probers.icmp import strict_settings
+from sharpeyes.exporters.snmp.auth import SnmpAuth
+from sharpeyes.inventory.sd import LABELS
+from tests.exporters.exporters_testlib import secret_values
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT / "inventory" / "sample" / "fengquan"
+SAMPLE = SAMPLE_DISTRICT
 PROMTOOL = shutil.which("promtool")
 needs_promtool = pytest.mark.skipif(PROMTOOL is None, reason="promtool not installed")
 Client = TestClient[Any, Any]
@@ -104,14 +105,14 @@ modules:
   ok: {prober: fake, timeout: 2s}
   icmp: {prober: fake, timeout: 2s}
   snmp_switch: {prober: fake_snmp, timeout: 5s}
-  snmp_camera: {prober: fake_snmp, timeout: 5s}
+  snmp_camera: {prober: fake_snmp, timeout: 5s, adhoc_targets: [127.0.0.0/24], adhoc_auths: [cams-legacy]}
   onvif: {prober: fake_onvif, timeout: 5s}
   slow: {prober: fake, timeout: 10s, fake: {delay: 30}}
   slow_obeying: {prober: fake, timeout: 10s, fake: {delay: 30, obey_timeout: true}}
   refused: {prober: fake, fake: {fail: refused}}
   crash: {prober: fake, fake: {crash: true}}
   narrow: {prober: fake, timeout: 5s, max_concurrency: 3, fake: {delay: 0.2}}
-  adhoc: {prober: fake_snmp, auth: switches-v2c}
+  adhoc: {prober: fake_snmp, auth: switches-v2c, adhoc_targets: [127.0.0.0/24]}
 auths:
   cams-v3:
     snmp: {version: 3, username: u3, auth_password: app-test-auth-1, priv_password: app-test-priv-1}
@@ -427,7 +428,7 @@ async def test_inventory_metrics_rendered_once_per_load(client: Client) -> None:
     b = await client.get("/inventory/metrics")
     text = await a.text()
     assert text == await b.text()
-    assert text.count("sharpeyes_device_info{") == 2692
+    assert text.count("sharpeyes_device_info{") == 2703  # 2692 + the 11 township recorders added for recording
     assert "sharpeyes_fiber_link_info{" in text
 
 
@@ -508,20 +509,20 @@ async def test_district_shard_is_the_devices_without_a_township(
 
 def test_unknown_township_fails_the_load(config_file: Path, table: dict[str, ProberEntry],
                                          cached_inventory: None) -> None:
-    from inventory import InventoryError
+    from sharpeyes.inventory import InventoryError
 
     with pytest.raises(InventoryError, match="no township 'atlantis'"):
         Exporter(config_file, None, probers=table, poll_interval=0, townships=["baodong", "atlantis"]).load()
 
 
 def test_cli_config_check_with_township(demo_secrets: Path) -> None:
-    ok = subprocess.run([sys.executable, "-m", "exporters.cli", "--config.check", "--inventory.township",
+    ok = subprocess.run([sys.executable, "-m", "sharpeyes.exporters.cli", "--config.check", "--inventory.township",
                          "baodong"], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert ok.returncode == 0, ok.stderr
     assert ", probing baodong (" in ok.stdout
-    bad = subprocess.run([sys.executable, "-m", "exporters.cli", "--config.check", "--inventory.township",
+    bad = subprocess.run([sys.executable, "-m", "sharpeyes.exporters.cli", "--config.check", "--inventory.township",
                           "atlantis"], capture_output=True, text=True, cwd=ROOT, timeout=60)
-    assert bad.returncode == 1 and "no township 'atlantis'" in bad.stderr and "Traceback" not in bad.stderr
+    assert bad.returncode == 2 and "no township 'atlantis'" in bad.stderr and "Traceback" not in bad.stderr
 
 
 async def test_landing_config_health(client: Client) -> None:
@@ -558,7 +559,7 @@ async def test_promtool_accepts_a_real_icmp_probe(cached_inventory: None, demo_s
     exporter = Exporter(None, None, poll_interval=0)
     async with TestClient(TestServer(exporter.make_app())) as c:
         status, body = await probe(c, "module=icmp&target=127.0.0.1", "3")
-        assert status == 200 and "sharpeyes_icmp_packets_sent 3" in body
+        assert status == 200 and "sharpeyes_icmp_packets_sent 5" in body
         await _promtool_metrics(body)
 
 
@@ -701,23 +702,42 @@ def _free_port() -> int:
 
 
 def test_cli_config_check(demo_secrets: Path, tmp_path: Path) -> None:
-    ok = subprocess.run([sys.executable, "-m", "exporters.cli", "--config.check"], capture_output=True,
+    ok = subprocess.run([sys.executable, "-m", "sharpeyes.exporters.cli", "--config.check"], capture_output=True,
                         text=True, cwd=ROOT, timeout=60)
     assert ok.returncode == 0, ok.stderr
-    assert ok.stdout.startswith("config OK: <embedded default.yml>: 5 modules")
+    assert ok.stdout.startswith("config OK: <embedded default.yml>: 6 modules")
     bad = tmp_path / "bad.yml"
     bad.write_text("modules:\n  x: {prober: icmp, timeout: 5}\n")
-    fail = subprocess.run([sys.executable, "-m", "exporters.cli", "--config.file", str(bad),
+    fail = subprocess.run([sys.executable, "-m", "sharpeyes.exporters.cli", "--config.file", str(bad),
                            "--config.check"], capture_output=True, text=True, cwd=ROOT, timeout=60)
-    assert fail.returncode == 1 and fail.stdout == ""
+    assert fail.returncode == 2 and fail.stdout == ""  # a configuration error
     assert fail.stderr.splitlines() == [
-        "sharpeyes-exporter: error: invalid config: 1 error",
-        f"  {bad}:2: module x: field 'timeout': '5' is not a duration (e.g. 10s, 500ms, 1m30s)"]
-    dump = subprocess.run([sys.executable, "-m", "exporters.cli", "--config.dump"], capture_output=True,
+        f"sharpeyes-exporter: error: invalid config: {bad}:2: module x: field 'timeout': '5' is not a duration "
+        "(e.g. 500ms, 10s, 1m30s, 2h, 30d)"]
+    dump = subprocess.run([sys.executable, "-m", "sharpeyes.exporters.cli", "--config.dump"], capture_output=True,
                           text=True, cwd=ROOT, timeout=60)
     assert dump.returncode == 0 and "<secret>" in dump.stdout
     for secret in secret_values():
         assert secret not in dump.stdout + dump.stderr
+
+
+def test_cli_config_check_of_the_shipped_default_on_a_fresh_install(demo_secrets: Path, tmp_path: Path) -> None:
+    """Outside the checkout and without any simulator file: the default reads only $SHARPEYES_SECRETS."""
+    env = {k: v for k, v in os.environ.items() if k != "SHARPEYES_SECRETS"}
+    env["PYTHONPATH"] = str(ROOT)
+    argv = [sys.executable, "-m", "sharpeyes.exporters.cli", "--config.check"]
+    unset = subprocess.run(argv, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60)
+    assert unset.returncode == 2 and unset.stdout == ""
+    assert len(unset.stderr.splitlines()) == 1, unset.stderr
+    assert "environment variable SHARPEYES_SECRETS" in unset.stderr and "is not set" in unset.stderr
+    ok = subprocess.run(argv, capture_output=True, text=True, cwd=tmp_path, timeout=60,
+                        env={**env, "SHARPEYES_SECRETS": str(demo_secrets)})
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.startswith(f"config OK: <embedded default.yml>: {len(MODULES)} modules")
+    missing = subprocess.run(argv, capture_output=True, text=True, cwd=tmp_path, timeout=60,
+                             env={**env, "SHARPEYES_SECRETS": str(tmp_path / "absent.yaml")})
+    assert missing.returncode == 2 and len(missing.stderr.splitlines()) == 1, missing.stderr
+    assert f"cannot read {tmp_path / 'absent.yaml'}" in missing.stderr
 
 
 def test_cli_serves_reloads_on_sighup_and_stops_cleanly(demo_secrets: Path, tmp_path: Path) -> None:
@@ -726,7 +746,7 @@ def test_cli_serves_reloads_on_sighup_and_stops_cleanly(demo_secrets: Path, tmp_
     port = _free_port()
     log = tmp_path / "exporter.log"
     with open(log, "w") as fh:
-        cmd = [sys.executable, "-m", "exporters.cli", "--web.listen-address", f"127.0.0.1:{port}",
+        cmd = [sys.executable, "-m", "sharpeyes.exporters.cli", "--web.listen-address", f"127.0.0.1:{port}",
                "--log.level", "debug"]
         proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=ROOT)
     try:

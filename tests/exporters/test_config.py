@@ -7,12 +7,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from exporters_testlib import DEMO_SECRETS, secret_values
 
-from exporters.config import Config, ConfigError, format_duration, load_config, parse_config, parse_duration
-from exporters.probers.icmp import IcmpSettings
-from exporters.snmp.probing import SnmpSettings
-from inventory.sd import MODULES
+from sharpeyes.exporters.config import Config, ConfigError, load_config, parse_config
+from sharpeyes.exporters.probers.icmp import IcmpSettings
+from sharpeyes.exporters.snmp.probing import SnmpSettings
+from sharpeyes.inventory.sd import MODULES
+from tests.exporters.exporters_testlib import DEMO_SECRETS, secret_values
 
 ICMP = "modules:\n  ping:\n    prober: icmp\n"
 
@@ -47,7 +47,7 @@ def test_unknown_key_in_module() -> None:
 def test_unknown_prober() -> None:
     assert errors("modules:\n  p:\n    prober: http\n") == [
         "t.yml:3: module p: field 'prober': unknown prober 'http' "
-        "(one of icmp, onvif, rtsp, snmp_camera, snmp_switch, tcp)"]
+        "(one of icmp, onvif, rtsp, snapshot, snmp_camera, snmp_switch, tcp)"]
 
 
 def test_missing_prober() -> None:
@@ -57,9 +57,9 @@ def test_missing_prober() -> None:
 
 def test_bad_duration() -> None:
     assert errors(ICMP + "    timeout: 5\n") == [
-        "t.yml:4: module ping: field 'timeout': '5' is not a duration (e.g. 10s, 500ms, 1m30s)"]
+        "t.yml:4: module ping: field 'timeout': '5' is not a duration (e.g. 500ms, 10s, 1m30s, 2h, 30d)"]
     assert errors(ICMP + "    timeout: 5 sec\n") == [
-        "t.yml:4: module ping: field 'timeout': '5 sec' is not a duration (e.g. 10s, 500ms, 1m30s)"]
+        "t.yml:4: module ping: field 'timeout': '5 sec' is not a duration (e.g. 500ms, 10s, 1m30s, 2h, 30d)"]
 
 
 def test_timeout_range() -> None:
@@ -259,7 +259,7 @@ def test_no_secret_in_errors_or_logs(demo_secrets: Path, tmp_path: Path, caplog:
     """A broken config next to good secrets: neither the message nor anything logged shows a secret."""
     caplog.set_level(logging.DEBUG)
     bad = tmp_path / "bad.yml"
-    default = (Path(__file__).resolve().parents[2] / "exporters" / "default.yml").read_text()
+    default = (Path(__file__).resolve().parents[2] / "sharpeyes" / "exporters" / "default.yml").read_text()
     bad.write_text(default.replace("auth_protocol: SHA\n", "auth_protocol: SHA999\n", 1))
     with pytest.raises(ConfigError) as info:
         load_config(bad)
@@ -269,38 +269,3 @@ def test_no_secret_in_errors_or_logs(demo_secrets: Path, tmp_path: Path, caplog:
         assert secret not in text
 
 
-def test_default_config_reads_the_simulators_secrets_file(tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    """The demo contract: the file sharpeyes-sim generates is what default.yml reads."""
-    sim = pytest.importorskip("simulator.secrets")
-    path = tmp_path / "sim-secrets.yaml"
-    doc = sim.write_demo(path)
-    monkeypatch.setenv("SHARPEYES_SECRETS", str(path))
-    cfg = load_config()
-    for name, profile in doc["auths"].items():
-        if "snmp" in profile:
-            snmp = cfg.auths[name].snmp
-            assert snmp is not None and snmp.version == profile["snmp"]["version"]
-            for key in ("community", "username", "auth_password", "priv_password"):
-                if key in profile["snmp"]:
-                    assert getattr(snmp, key) == profile["snmp"][key]
-        if "onvif" in profile and name.startswith("cams"):
-            onvif = cfg.auths[name].onvif
-            assert onvif is not None and (onvif.username, onvif.password) == \
-                (profile["onvif"]["username"], profile["onvif"]["password"])
-
-
-@pytest.mark.parametrize(("text", "seconds"), [("10s", 10), ("500ms", 0.5), ("1m30s", 90), ("5m", 300),
-                                                ("2.5s", 2.5), ("1h", 3600)])
-def test_durations(text: str, seconds: float) -> None:
-    assert parse_duration(text) == seconds
-
-
-@pytest.mark.parametrize("text", ["", "10", "s", "10 s", "-1s", "1d", "1ms5s"])
-def test_bad_durations(text: str) -> None:
-    with pytest.raises(ValueError, match="is not a duration"):
-        parse_duration(text)
-
-
-def test_format_duration() -> None:
-    assert [format_duration(s) for s in (15, 300, 0.5, 90)] == ["15s", "5m", "500ms", "90s"]

@@ -36,14 +36,15 @@ from typing import Any
 import pytest
 import yaml
 
-from inventory import Inventory, load_inventory
+from sharpeyes.inventory import Inventory, load_inventory
+from tests.runnet import RunNet, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT / "inventory" / "sample" / "fengquan"
-DEFAULT_CONFIG = ROOT / "exporters" / "default.yml"
+DEFAULT_CONFIG = ROOT / "sharpeyes" / "exporters" / "default.yml"
 TOWNSHIP = "luwangfen"
 PROMETHEUS = shutil.which("prometheus")
-DEADLINE_S = 100.0  # the slowest condition: onvif (60 s interval, first scrape within one interval)
+SNAPSHOT_INTERVAL = "30s"  # shipped: 10m; 0.2 scale would make it 120 s, two of which the tests would wait
+DEADLINE_S = 100.0  # the slowest condition: a fault seen in the snapshot after the one under way
 RATE_TOLERANCE = 0.25
 
 pytestmark = [
@@ -57,12 +58,6 @@ pytestmark = [
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def http(method: str, url: str, timeout: float = 5) -> tuple[int, bytes]:
@@ -115,6 +110,7 @@ class Stack:
     control: str
     prometheus: str
     sim: Proc
+    exporter: str
 
     def query(self, promql: str) -> list[dict[str, Any]]:
         url = f"http://{self.prometheus}/api/v1/query?" + urllib.parse.urlencode({"query": promql})
@@ -133,11 +129,11 @@ class Stack:
         return json.loads(body)
 
 
-def reduced_inventory(dest: Path, onvif_port: int, rtsp_port: int) -> None:
-    """The sample district cut to Luwangfen, its cameras' ONVIF/RTSP at the test ports."""
+def reduced_inventory(dest: Path, onvif_port: int, rtsp_port: int, sample: Path) -> None:
+    """The sample district (this run's copy) cut to Luwangfen, its cameras' ONVIF/RTSP at the test ports."""
     (dest / "townships").mkdir(parents=True)
-    shutil.copy(SAMPLE / "district.yaml", dest / "district.yaml")
-    doc = yaml.safe_load((SAMPLE / "townships" / f"{TOWNSHIP}.yaml").read_text(encoding="utf-8"))
+    shutil.copy(sample / "district.yaml", dest / "district.yaml")
+    doc = yaml.safe_load((sample / "townships" / f"{TOWNSHIP}.yaml").read_text(encoding="utf-8"))
 
     def visit(node: Any) -> None:
         if isinstance(node, dict):
@@ -156,10 +152,12 @@ def reduced_inventory(dest: Path, onvif_port: int, rtsp_port: int) -> None:
 
 
 def exporter_config(dest: Path, snmp_port: int) -> None:
-    """The embedded default config with the SNMP modules pointed at the simulator's test port."""
+    """The embedded default config with the SNMP modules pointed at the simulator's test port and
+    the VQD state directory (baselines, stills) in the test's directory."""
     doc = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
     for name in ("snmp_camera", "snmp_switch"):
         doc["modules"][name].setdefault(name, {})["port"] = snmp_port
+    doc["modules"]["snapshot"]["snapshot"]["state_dir"] = str(dest.parent / "vqd")
     dest.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
 
 
@@ -167,7 +165,8 @@ def exporter_config(dest: Path, snmp_port: int) -> None:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def stack(tmp_path_factory: pytest.TempPathFactory, run_sample_dir: Path, run_net: RunNet) -> Iterator[Stack]:
+    sample = run_sample_dir  # the sample district on this run's addresses
     tmp = tmp_path_factory.mktemp("e2e")
     control = f"127.0.0.1:{free_port()}"
     exporter = f"127.0.0.1:{free_port()}"
@@ -177,10 +176,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     procs: list[Proc] = []
     try:
         sim = Proc("sharpeyes-sim", [
-            "sharpeyes-sim", "run", "--inventory", str(SAMPLE), "--township", TOWNSHIP,
-            "--control", control, "--nft-table", f"sharpeyes_e2e{os.getpid()}",
+            "sharpeyes-sim", "run", "--inventory", str(sample), "--township", TOWNSHIP,
+            "--web.listen-address", control, "--nft-table", run_net.table("e2e_prom"),
             "--snmp-port", str(snmp_port), "--onvif-port", str(onvif_port), "--rtsp-port", str(rtsp_port),
-            "--log-level", "WARNING",
+            "--log.level", "warn",
         ], tmp / "sim.log", {"SHARPEYES_SIM_SECRETS": str(secrets)})
         procs.append(sim)
 
@@ -191,7 +190,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         sim.await_ready(sim_ready, "ready (control API /api/health)")
 
         inv_dir, config = tmp / "inventory", tmp / "exporter.yml"
-        reduced_inventory(inv_dir, onvif_port, rtsp_port)
+        reduced_inventory(inv_dir, onvif_port, rtsp_port, sample)
         exporter_config(config, snmp_port)
         exp = Proc("sharpeyes-exporter", [
             "sharpeyes-exporter", "--config.file", str(config), "--inventory", str(inv_dir),
@@ -201,7 +200,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         exp.await_ready(lambda: http("GET", f"http://{exporter}/-/ready", 1)[0] == 200, "ready (/-/ready)")
 
         prom_yml = tmp / "prometheus.yml"
-        subprocess.run(["sharpeyes-exporter", "promconfig", "--interval-scale", "0.2", "--exporter", exporter,
+        subprocess.run(["sharpeyes-exporter", "promconfig", "--interval-scale", "0.2",
+                        "--module-interval", f"snapshot={SNAPSHOT_INTERVAL}", "--exporter", exporter,
                         "--out", str(prom_yml)], cwd=ROOT, check=True, capture_output=True, timeout=60)
         prom = Proc("prometheus", [
             str(PROMETHEUS), "--config.file", str(prom_yml), "--storage.tsdb.path", str(tmp / "tsdb"),
@@ -210,9 +210,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         procs.append(prom)
         prom.await_ready(lambda: http("GET", f"http://{prometheus}/-/ready", 1)[0] == 200, "ready (/-/ready)")
 
-        inv = load_inventory(SAMPLE)
+        inv = load_inventory(sample)
         devices = {d.id: d for d in inv.active_devices() if d.township == TOWNSHIP}
-        yield Stack(inv, devices, control, prometheus, sim)
+        yield Stack(inv, devices, control, prometheus, sim, exporter)
     finally:
         for p in reversed(procs):
             p.stop()
@@ -287,6 +287,24 @@ def checks(s: Stack) -> list[Check]:
                 if i in got and got[i].get("model") != d.model][:5]
         return out
 
+    def snapshot() -> list[str]:
+        # every simulated camera's still is fetched (ONVIF GetSnapshotUri + Digest GET) and judged
+        intact = s.by_instance('sharpeyes_vqd_image_intact{job="sharpeyes_snapshot"}')
+        missing = sorted(i for i in cams if i not in intact)
+        out = [f"{len(missing)} of {len(cams)} cameras without sharpeyes_vqd_image_intact, e.g. {missing[:3]}"] \
+            if missing else []
+        # a healthy simulated district: no image fault (learning stills judge the absolute checks)
+        out += [f"{i}: image not intact in a healthy district" for i in sorted(intact) if intact[i] != 1][:5]
+        checks_seen = {r["metric"]["check"] for r in s.query('sharpeyes_vqd_check_score{job="sharpeyes_snapshot"}')}
+        if intact and not {"video_loss", "frozen", "snow"} <= checks_seen:
+            out.append(f"check scores only for {sorted(checks_seen)}")
+        if intact:
+            cam = sorted(intact)[0]
+            status, body = http("GET", f"http://{s.exporter}/vqd/{cam}/last.jpg")
+            if status != 200 or body[:2] != b"\xff\xd8":
+                out.append(f"exporter /vqd/{cam}/last.jpg: HTTP {status}, {body[:20]!r}")
+        return out
+
     def rtsp() -> list[str]:
         got = s.by_instance('sharpeyes_rtsp_status_code{job="sharpeyes_rtsp"}')
         return [f"{i}: rtsp status {got.get(i)}" for i in sorted(cams) if got.get(i) not in (200, 401)][:5]
@@ -302,7 +320,7 @@ def checks(s: Stack) -> list[Check]:
 
     return [Check("icmp probe_success", icmp), Check("snmp_camera uptime", uptime),
             Check("camera port bitrate", bitrate), Check("optics both vendors", optics),
-            Check("onvif device_info", onvif), Check("rtsp status", rtsp),
+            Check("onvif device_info", onvif), Check("rtsp status", rtsp), Check("snapshot vqd", snapshot),
             Check("inventory device_info", device_info)]
 
 
@@ -325,3 +343,32 @@ def test_prometheus_scrapes_every_module(stack: Stack) -> None:
             time.sleep(2)  # poll interval of the API, not a wait for a condition
     assert not problems, f"conditions not met within {DEADLINE_S:.0f} s:\n" + "\n".join(
         f"- {name}: " + "; ".join(p) for name, p in problems.items())
+
+
+def test_injected_image_faults_reach_prometheus(stack: Stack) -> None:
+    """Faults that need no baseline (a lost picture, a dark one) show in the next still's verdicts."""
+    cams = sorted(i for i, d in stack.devices.items() if d.kind == "camera")
+    injected = {cams[0]: ("video_loss", 2), cams[1]: ("too_dark", 3)}
+    for cam, (fault, severity) in injected.items():
+        body = json.dumps({"type": fault, "target": cam, "params": {"severity": severity}}).encode()
+        req = urllib.request.Request(f"http://{stack.control}/api/faults", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            assert r.status == 201
+    try:
+        missing: dict[str, str] = {}
+        end = time.monotonic() + DEADLINE_S
+        while time.monotonic() < end:
+            missing = {}
+            for cam, (fault, _) in injected.items():
+                got = stack.by_instance(f'sharpeyes_vqd_check_fault{{job="sharpeyes_snapshot",check="{fault}"}}')
+                if got.get(cam) != 1:
+                    missing[cam] = f"{fault}: {got.get(cam)}"
+            if not missing:
+                break
+            time.sleep(2)  # poll interval of the API, not a wait for a condition
+        assert not missing, f"image faults not seen within {DEADLINE_S:.0f} s: {missing}"
+        intact = stack.by_instance('sharpeyes_vqd_image_intact{job="sharpeyes_snapshot"}')
+        assert all(intact.get(cam) == 0 for cam in injected)
+    finally:
+        http("DELETE", f"http://{stack.control}/api/faults")

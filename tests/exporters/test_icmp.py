@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from exporters.exposition import TextWriter
-from exporters.icmp_transport import (
+from sharpeyes.exporters.exposition import TextWriter
+from sharpeyes.exporters.icmp_transport import (
     DgramIcmpTransport,
     EchoRequest,
     IcmpTransport,
@@ -23,11 +23,14 @@ from exporters.icmp_transport import (
     dgram_allowed,
     parse_echo_reply,
 )
-from exporters.probers.base import Module, ProbeError, Target
-from exporters.probers.icmp import IcmpProber, IcmpSettings
+from sharpeyes.exporters.probers.base import Module, ProbeError, Target
+from sharpeyes.exporters.probers.icmp import IcmpProber, IcmpSettings
+from tests import runnet
 
-DEAD_IP = "127.77.0.9"
-NFT_TABLE = "sharpeyes_test_icmp"
+RUN = runnet.current()
+DEAD_IP = RUN.host(8)
+LIVE_NEIGHBOUR = RUN.host(9)
+NFT_TABLE = RUN.table("icmp")
 
 
 def module(**settings: object) -> Module:
@@ -128,22 +131,61 @@ async def test_dead_address_is_full_loss_within_timeout(transport: IcmpTransport
     assert value(out, "sharpeyes_icmp_packet_loss_ratio") == 1.0
     assert out.samples("sharpeyes_icmp_rtt_seconds") == []
     # a live neighbour is unaffected by the rule
-    assert await IcmpProber(transport)(target("127.77.0.10"), module(interval=0.01), 1.0, TextWriter())
+    assert await IcmpProber(transport)(target(LIVE_NEIGHBOUR), module(interval=0.01), 1.0, TextWriter())
+
+
+async def test_raw_replies_from_another_address_with_our_identifier_are_not_ours(dead_address: str) -> None:
+    """A raw socket sees every echo reply on the host: another process pinging a live address with
+    the identifier and sequence we wait on (a second exporter, a parallel test run) must not make
+    the dead address look alive."""
+    if not _can_raw():
+        pytest.skip("raw ICMP sockets need root or CAP_NET_RAW")
+    from icmplib import ICMPRequest, ICMPv4Socket
+
+    ident = 4242
+    ours = RawIcmpTransport(IdAllocator(start=ident))
+    other = ICMPv4Socket(privileged=True)
+    stop = asyncio.Event()
+
+    async def other_pinger() -> None:  # echoes to a live address, same (identifier, sequence 0)
+        while not stop.is_set():
+            other.send(ICMPRequest(LIVE_NEIGHBOUR, ident, 0))
+            await asyncio.sleep(0.02)
+
+    pinger = asyncio.ensure_future(other_pinger())
+    try:
+        result = await ours.echo(EchoRequest(dead_address, 1, 0.1, 0.6))
+    finally:
+        stop.set()
+        await pinger
+        other.close()
+        await ours.aclose()
+    assert result.ident == ident and result.sent == 1
+    assert result.received == 0, "a reply from another address was taken for the dead address's"
 
 
 async def test_2000_concurrent_probes_distinct_ids_all_succeed(transport: IcmpTransport) -> None:
-    addresses = [f"127.{10 + i // 250}.{i % 250}.{1 + i % 7}" for i in range(2000)]
+    addresses = [RUN.host(1000 + i) for i in range(2000)]
     reqs = [EchoRequest(a, 3, 0.2, 5.0) for a in addresses]
     results = await asyncio.wait_for(asyncio.gather(*(transport.echo(r) for r in reqs)), 30)
     assert all(r.sent == 3 and r.received == 3 for r in results)
-    idents = [r.ident for r in results]
-    assert None not in idents and len(set(idents)) == 2000
+    # no two in-flight echoes share (identifier, sequence): a reply can only answer the echo it is for
+    echoes = [(r.ident, seq) for r in results for seq in r.seqs]
+    assert None not in {r.ident for r in results} and len(set(echoes)) == len(echoes) == 6000
+
+
+async def test_concurrent_probes_of_one_address_each_get_their_own_replies(transport: IcmpTransport) -> None:
+    """Two scrapes of one device at once (a reload, an operator's curl): each probe counts the
+    replies to its own echoes, never the other's (shared sockets tell them apart by sequence)."""
+    reqs = [EchoRequest(RUN.host(999), 3, 0.05, 5.0) for _ in range(200)]
+    results = await asyncio.wait_for(asyncio.gather(*(transport.echo(r) for r in reqs)), 30)
+    assert [(r.sent, r.received) for r in results] == [(3, 3)] * 200
 
 
 async def test_2000_concurrent_through_prober(transport: IcmpTransport) -> None:
     prober = IcmpProber(transport)
     outs = [TextWriter() for _ in range(2000)]
-    ips = [f"127.20.{i // 250}.{1 + i % 250}" for i in range(2000)]
+    ips = [RUN.host(3000 + i) for i in range(2000)]
     probes = (prober(target(ip), module(), 5.0, out) for ip, out in zip(ips, outs, strict=True))
     ok = await asyncio.wait_for(asyncio.gather(*probes), 30)
     assert all(ok)

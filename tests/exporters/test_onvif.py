@@ -1,6 +1,6 @@
 """ONVIF prober tests.
 
-Replay: every vendor capture in /work/shared/fixtures/onvif (read in place, never copied) is
+Replay: every vendor capture in ../shared/fixtures/onvif (read in place, never copied) is
 served by a local aiohttp "camera" per SOAP operation; it checks the WS-UsernameToken
 PasswordDigest, Created freshness against *the camera's* clock (the captured one) and nonce
 replay, answers GetSystemDateAndTime without auth, and answers operations it has no capture for
@@ -21,19 +21,26 @@ import pytest
 from aiohttp import web
 from lxml import etree
 
-from exporters.exposition import TextWriter
-from exporters.onvif import quirks
-from exporters.onvif.auth import OnvifAuth, OnvifAuthConfigError
-from exporters.onvif.errors import OnvifMalformedError
-from exporters.onvif.fake import FakeCameras
-from exporters.onvif.model import CameraClock, EncoderConfig, Profile
-from exporters.onvif.pool import OnvifPool
-from exporters.onvif.zeep_transport import ZeepOnvifTransport, zeep_factory
-from exporters.probers.base import Module, ProbeError, Target
-from exporters.probers.onvif import OnvifProber, OnvifSettings
+from sharpeyes.exporters.exposition import TextWriter
+from sharpeyes.exporters.onvif import quirks
+from sharpeyes.exporters.onvif.auth import OnvifAuth, OnvifAuthConfigError
+from sharpeyes.exporters.onvif.errors import OnvifMalformedError
+from sharpeyes.exporters.onvif.fake import FakeCameras
+from sharpeyes.exporters.onvif.lean_transport import LeanFactory, LeanOnvifTransport, SharedHttp
+from sharpeyes.exporters.onvif.model import CameraClock, EncoderConfig, Profile
+from sharpeyes.exporters.onvif.pool import OnvifPool
+from sharpeyes.exporters.onvif.zeep_transport import ZeepOnvifTransport, zeep_factory
+from sharpeyes.exporters.probers.base import Module, ProbeError, Target
+from sharpeyes.exporters.probers.onvif import OnvifProber, OnvifSettings
+from tests.conftest import require_fixtures, shared_fixtures
 
-FIXTURES = Path("/work/shared/fixtures/onvif")
-pytestmark = pytest.mark.skipif(not FIXTURES.is_dir(), reason=f"ONVIF captures not found at {FIXTURES}")
+FIXTURES = shared_fixtures("onvif")
+
+
+@pytest.fixture(autouse=True)
+def _onvif_captures() -> None:
+    require_fixtures("onvif")
+
 
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
@@ -146,9 +153,10 @@ async def serve() -> AsyncIterator:
         await runner.cleanup()
 
 
-@pytest.fixture
-async def prober() -> AsyncIterator[OnvifProber]:
-    p = OnvifProber(factory=zeep_factory)
+# Every replay runs through both transports: the lean one the exporter uses and the zeep one.
+@pytest.fixture(params=["lean", "zeep"])
+async def prober(request: pytest.FixtureRequest) -> AsyncIterator[OnvifProber]:
+    p = OnvifProber(factory=LeanFactory() if request.param == "lean" else zeep_factory)
     yield p
     await p.aclose()
 
@@ -485,7 +493,7 @@ def test_every_capture_is_accounted_for() -> None:
 async def test_wsdl_documents_parsed_once_for_many_cameras(serve, monkeypatch) -> None:
     from onvif import client as onvif_client
 
-    from exporters.onvif import zeep_transport
+    from sharpeyes.exporters.onvif import zeep_transport
 
     monkeypatch.setattr(onvif_client, "_DOCUMENT_CACHE", {})
     monkeypatch.setattr(zeep_transport, "_warmed", set())
@@ -614,3 +622,4 @@ def test_auth_repr_masks_password(monkeypatch, tmp_path) -> None:
     with pytest.raises(OnvifAuthConfigError, match=r"auth\.pasword"):
         OnvifAuth.from_dict({"username": "u", "pasword": "a"})
     assert "hunter2" not in repr(ZeepOnvifTransport("127.0.0.1", 80, a))
+    assert "hunter2" not in repr(LeanOnvifTransport(SharedHttp(), "127.0.0.1", 80, a))

@@ -9,11 +9,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from exporters.exposition import TextWriter
-from exporters.probers import rtsp, tcp
-from exporters.probers.base import Module, ProbeError, Target
-from exporters.probers.rtsp import RtspSettings, parse_status_line
-from exporters.probers.tcp import TcpSettings
+from sharpeyes.exporters.exposition import TextWriter
+from sharpeyes.exporters.probers import rtsp, tcp
+from sharpeyes.exporters.probers.base import Module, ProbeError, Target
+from sharpeyes.exporters.probers.rtsp import RtspSettings, parse_status_line
+from sharpeyes.exporters.probers.tcp import TcpSettings
 
 Responder = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 

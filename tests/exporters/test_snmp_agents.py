@@ -13,17 +13,18 @@ from typing import Any, Protocol
 import pytest
 from pysnmp.hlapi.v3arch import asyncio as hl
 
-from exporters.exposition import TextWriter
-from exporters.probers.base import Module, PortInfo, ProbeError, Target
-from exporters.probers.snmp_camera import OIDS as CAMERA_OIDS
-from exporters.probers.snmp_camera import SnmpCameraProber
-from exporters.probers.snmp_switch import IF_NAME, SnmpSwitchProber
-from exporters.snmp import v3
-from exporters.snmp.auth import SnmpAuth
-from exporters.snmp.ber import NO_SUCH_INSTANCE, NO_SUCH_OBJECT, Value
-from exporters.snmp.probing import SnmpSettings
-from exporters.snmp.transport import SnmpAuthFailure, SnmpTimeout
-from exporters.snmp.udp import UdpTransport
+from sharpeyes.exporters.exposition import TextWriter
+from sharpeyes.exporters.probers.base import Module, PortInfo, ProbeError, Target
+from sharpeyes.exporters.probers.snmp_camera import OIDS as CAMERA_OIDS
+from sharpeyes.exporters.probers.snmp_camera import SnmpCameraProber
+from sharpeyes.exporters.probers.snmp_switch import IF_NAME, SnmpSwitchProber
+from sharpeyes.exporters.snmp import v3
+from sharpeyes.exporters.snmp.auth import SnmpAuth
+from sharpeyes.exporters.snmp.ber import NO_SUCH_INSTANCE, NO_SUCH_OBJECT, Value
+from sharpeyes.exporters.snmp.probing import SnmpSettings
+from sharpeyes.exporters.snmp.transport import SnmpAuthFailure, SnmpTimeout
+from sharpeyes.exporters.snmp.udp import UdpTransport
+from tests import runnet
 
 
 class Agent(Protocol):
@@ -235,7 +236,7 @@ async def test_dead_address_times_out_within_the_deadline(
 ) -> None:
     auth = snmpd_agent.v2c if version == 2 else snmpd_agent.v3
     if where == "no-agent-address":
-        target = _target(snmpd_agent, host="127.78.99.99")
+        target = _target(snmpd_agent, host=runnet.current().host(10))
     else:
         target = Target("cam-x", snmpd_agent.host, "camera", extra={"snmp_port": "9"})
     start = time.monotonic()

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from exporters.snmp import ber, v3
-from exporters.snmp.auth import SnmpAuth, SnmpConfigError
-from exporters.snmp.probing import SnmpSettings
+from sharpeyes.exporters.snmp import ber, v3
+from sharpeyes.exporters.snmp.auth import SnmpAuth, SnmpConfigError
+from sharpeyes.exporters.snmp.probing import SnmpSettings
 
 V3 = {
     "version": 3,

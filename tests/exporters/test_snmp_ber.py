@@ -9,7 +9,7 @@ import pytest
 from pyasn1.codec.ber import decoder, encoder
 from pysnmp.proto import api, rfc1905
 
-from exporters.snmp import ber
+from sharpeyes.exporters.snmp import ber
 
 v2c = api.v2c
 

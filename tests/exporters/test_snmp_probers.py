@@ -8,15 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from exporters.exposition import TextWriter
-from exporters.probers.base import Module, PortInfo, ProbeError, Target
-from exporters.probers.snmp_camera import SnmpCameraProber
-from exporters.probers.snmp_switch import COLUMNS, IF_NAME, SYS_UPTIME, SnmpSwitchProber
-from exporters.snmp import optics
-from exporters.snmp.auth import SnmpAuth
-from exporters.snmp.ber import NO_SUCH_INSTANCE, Value
-from exporters.snmp.fake import FakeTransport, load_snmprec
-from exporters.snmp.probing import SnmpSettings
+from sharpeyes.exporters.exposition import TextWriter
+from sharpeyes.exporters.probers.base import Module, PortInfo, ProbeError, Target
+from sharpeyes.exporters.probers.snmp_camera import SnmpCameraProber
+from sharpeyes.exporters.probers.snmp_switch import COLUMNS, IF_NAME, SYS_UPTIME, SnmpSwitchProber
+from sharpeyes.exporters.snmp import optics
+from sharpeyes.exporters.snmp.auth import SnmpAuth
+from sharpeyes.exporters.snmp.ber import NO_SUCH_INSTANCE, Value
+from sharpeyes.exporters.snmp.fake import FakeTransport, load_snmprec
+from sharpeyes.exporters.snmp.ifmib import IF_ALIAS, IF_DESCR, SYS_DESCR, SYS_OBJECT_ID
+from sharpeyes.exporters.snmp.probing import SnmpSettings
 
 AUTH = SnmpAuth(version=2, community="public")
 SWITCH = Module("snmp_switch", "snmp_switch", 10.0, SnmpSettings(auth=AUTH))
@@ -39,7 +40,12 @@ def _cols(*if_indexes: int) -> list[str]:
 
 
 def _hw_optics(*ents: int) -> list[str]:
-    return [f"{col}.{e}" for e in ents for col in (optics.HW_OPTICAL_RX_POWER, optics.HW_OPTICAL_TX_POWER)]
+    columns = (optics.HW_OPTICAL_RX_POWER, optics.HW_OPTICAL_TX_POWER, optics.HW_OPTICAL_TEMPERATURE)
+    return [f"{col}.{e}" for e in ents for col in columns]
+
+
+SYSTEM = [SYS_UPTIME, SYS_OBJECT_ID, SYS_DESCR]  # the first probe of a switch learns its family
+HW_WALKS = [IF_NAME, *optics.HuaweiOptics().discovery]
 
 
 @pytest.fixture
@@ -71,20 +77,24 @@ def test_huawei_optical_power_is_microwatts_on_s5720(snmp_fixtures: Path) -> Non
                 continue
             text = data[lane_col + oid[len(column) :]]
             assert isinstance(text, bytes)
-            dbm = optics.huawei_power_dbm(raw)
-            assert dbm is not None and abs(dbm - float(text) / 100) < 0.02, (oid, raw, text)
+            dbm = optics.huawei_reading(raw, "uw")
+            assert isinstance(dbm, float) and abs(dbm - float(text) / 100) < 0.02, (oid, raw, text)
             checked += 1
     assert checked == 6  # three modules, RX and TX
 
 
 def test_huawei_power_conversions() -> None:
-    assert optics.huawei_power_dbm(536) == -2.71
-    assert optics.huawei_power_dbm(591) == -2.28
-    assert optics.huawei_power_dbm(1000) == 0.0
-    assert optics.huawei_power_dbm(-1) is None
-    assert optics.huawei_power_dbm(0) == optics.DBM_FLOOR
-    assert optics.huawei_power_dbm(NO_SUCH_INSTANCE) is None
-    assert optics.huawei_power_dbm(-250, "centi_dbm") == -2.5
+    assert optics.huawei_reading(536, "uw") == -2.71
+    assert optics.huawei_reading(591, "uw") == -2.28
+    assert optics.huawei_reading(1000, "uw") == 0.0
+    assert optics.huawei_reading(-1, "uw") == optics.ABSENT
+    assert optics.huawei_reading(0, "uw", 39) == optics.DARK
+    assert optics.huawei_reading(0, "uw", -255) == optics.ABSENT  # an all-zero row: no diagnostics
+    assert optics.huawei_reading(-135, "uw") == optics.ABSENT  # negative cannot be µW
+    assert optics.huawei_reading(NO_SUCH_INSTANCE, "uw") == optics.ABSENT
+    assert optics.huawei_reading(-250, "centi_dbm") == -2.5
+    assert optics.huawei_reading(-4000, "centi_dbm", 27) == optics.DARK
+    assert optics.huawei_reading(-1, "centi_dbm", -255) == optics.ABSENT
 
 
 def test_h3c_power_conversions(snmp_fixtures: Path) -> None:
@@ -126,8 +136,8 @@ async def test_huawei_switch_first_probe(huawei: FakeTransport) -> None:
     out = TextWriter()
     assert await prober(_switch("huawei", HW_PORTS), SWITCH, 10, out) is True
 
-    assert huawei.walks() == [IF_NAME, optics.ENT_ALIAS_MAPPING]
-    assert huawei.gets() == [SYS_UPTIME, *_cols(54, 56, 6), *_hw_optics(67469390, 67469518)]
+    assert huawei.walks() == HW_WALKS
+    assert huawei.gets() == [*SYSTEM, *_cols(54, 56, 6), *_hw_optics(67469390, 67469518)]
     assert out.samples("sharpeyes_uptime_seconds") == ["sharpeyes_uptime_seconds 281568.05"]
     x1 = 'port="XGigabitEthernet0/0/1",if_index="54",port_device="",port_link="fl-agg-1"'
     x3 = 'port="XGigabitEthernet0/0/3",if_index="56",port_device="",port_link="fl-agg-2"'
@@ -176,11 +186,12 @@ async def test_reboot_renumbers_ports_and_triggers_a_rewalk(huawei: FakeTranspor
     huawei.reset_calls()
     out = TextWriter()
     await prober(target, SWITCH, 10, out)
-    assert huawei.walks() == [IF_NAME, optics.ENT_ALIAS_MAPPING]
+    assert huawei.walks() == HW_WALKS
     assert huawei.gets() == [
         SYS_UPTIME,
         *_cols(54, 56, 6),
         *_hw_optics(67469390, 67469518),  # the stale plan, discarded
+        *SYSTEM,
         *_cols(55, 56, 6),
         *_hw_optics(67469454, 67469518),
     ]
@@ -199,7 +210,8 @@ async def test_missing_port_is_rewalked_at_most_every_interval(huawei: FakeTrans
     target = _switch("huawei", ports)
     out = TextWriter()
     await prober(target, SWITCH, 10, out)
-    assert huawei.walks() == [IF_NAME]  # no fiber port: no entity walk
+    # a missing port: every name column, the entity port names (entAliasMapping, entPhysicalName) included
+    assert huawei.walks() == [IF_NAME, IF_DESCR, "1.3.6.1.2.1.47.1.3.2.1.2", "1.3.6.1.2.1.47.1.1.1.1.7", IF_ALIAS]
     assert len(out.samples("sharpeyes_port_up")) == 1  # the missing port emits nothing
     huawei.reset_calls()
     now[0] += 60
@@ -211,7 +223,7 @@ async def test_missing_port_is_rewalked_at_most_every_interval(huawei: FakeTrans
     huawei.reset_calls()
     out = TextWriter()
     await prober(target, SWITCH, 10, out)
-    assert huawei.walks() == [IF_NAME]
+    assert huawei.walks() == [IF_NAME]  # found by ifName: no ifDescr / ifAlias walk
     assert out.samples("sharpeyes_port_up")[1] == (
         'sharpeyes_port_up{port="GigabitEthernet0/0/99",if_index="71",port_device="cam-9",port_link=""} 1'
     )
@@ -227,7 +239,7 @@ async def test_h3c_switch(h3c: FakeTransport) -> None:
         for i in (13, 19)
         for col in (optics.H3C_CUR_RX_POWER, optics.H3C_CUR_TX_POWER, optics.H3C_TRANSCEIVER_TYPE)
     ]
-    assert h3c.gets() == [SYS_UPTIME, *_cols(13, 19, 68), *h3c_optics]
+    assert h3c.gets() == [*SYSTEM, *_cols(13, 19, 68), *h3c_optics]
     lbl = 'port="Ten-GigabitEthernet9/0/10",if_index="13",port_device="",port_link="fl-9-10"'
     assert out.samples("sharpeyes_optical_rx_power_dbm") == [
         f"sharpeyes_optical_rx_power_dbm{{{lbl}}} -10.05"

@@ -10,13 +10,14 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from exporters.snmp import ber
-from exporters.snmp.auth import SnmpAuth
-from exporters.snmp.transport import SnmpMalformed, SnmpResponseError, SnmpTimeout, in_subtree, oid_key
-from exporters.snmp.udp import UdpTransport
+from sharpeyes.exporters.snmp import ber
+from sharpeyes.exporters.snmp.auth import SnmpAuth
+from sharpeyes.exporters.snmp.transport import SnmpMalformed, SnmpResponseError, SnmpTimeout, in_subtree, oid_key
+from sharpeyes.exporters.snmp.udp import UdpTransport
+from tests import runnet
 
-HOST = "127.79.0.1"
-OTHER_HOST = "127.79.0.2"
+HOST = runnet.current().host(2)
+OTHER_HOST = runnet.current().host(3)
 AUTH = SnmpAuth(version=2, community="public")
 
 

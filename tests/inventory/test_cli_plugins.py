@@ -10,14 +10,14 @@ from importlib.metadata import entry_points
 
 import pytest
 
-from inventory.cli import ENTRY_POINT_GROUP, build_parser
+from sharpeyes.inventory.cli import ENTRY_POINT_GROUP, build_parser
 
 CLI = shutil.which("sharpeyes-inventory")
 
 
 def test_discovery_is_registered_as_an_entry_point() -> None:
     eps = {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
-    assert eps.get("discovery") == "exporters.discovery.cli:register", \
+    assert eps.get("discovery") == "sharpeyes.exporters.discovery.cli:register", \
         "run `pip install -e . --no-deps` after editing pyproject.toml"
 
 
@@ -33,8 +33,8 @@ def test_discovery_commands_through_the_installed_script(command: str, option: s
 
 
 def test_inventory_does_not_import_exporters() -> None:
-    code = ("import sys, inventory, inventory.cli, inventory.sd; "
-            "print(any(m == 'exporters' or m.startswith('exporters.') for m in sys.modules))")
+    code = ("import sys, sharpeyes.inventory, sharpeyes.inventory.cli, sharpeyes.inventory.sd; "
+            "print(any(m.startswith('sharpeyes.exporters') for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False", out.stderr
 
@@ -47,6 +47,6 @@ def test_discovery_defaults_do_not_shadow_the_parent_parser() -> None:
 
 
 def test_exporter_still_has_the_discovery_commands() -> None:
-    proc = subprocess.run([sys.executable, "-m", "exporters.cli", "audit", "--help"], capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "sharpeyes.exporters.cli", "audit", "--help"], capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 0 and "usage: sharpeyes-exporter audit" in proc.stdout, proc.stderr

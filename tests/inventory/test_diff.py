@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from inventory import load_inventory
-from inventory.cli import main
-from inventory.diff import diff_inventories, format_diff
+from sharpeyes.inventory import load_inventory
+from sharpeyes.inventory.cli import main
+from sharpeyes.inventory.diff import diff_inventories, format_diff
 
 VALID = Path(__file__).parent / "valid_min"
 
@@ -75,6 +75,6 @@ def test_cli_json_and_exit_code(new_dir: Path, capsys: pytest.CaptureFixture[str
 def test_cli_invalid_side_is_one_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["diff", str(VALID), str(tmp_path / "missing")]) == 1
     assert capsys.readouterr().err.splitlines() == [
-        f"sharpeyes-inventory: error: {tmp_path / 'missing'}: 1 error",
+        f"sharpeyes-inventory: error: {tmp_path / 'missing'}: 1 inventory error",
         f"  {tmp_path / 'missing'}: inventory directory does not exist",
     ]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from inventory.generate import generate
-from inventory.stats import compute_stats
-from inventory.writer import render_files
+from sharpeyes.inventory.generate import generate
+from sharpeyes.inventory.stats import compute_stats
+from sharpeyes.inventory.writer import render_files
 
 
 def test_sample_has_the_seed_figures(sample_inventory):

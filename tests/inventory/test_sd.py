@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from inventory.cli import main
-from inventory.sd import LABELS, MODULES, file_sd, http_sd, write_file_sd
+from sharpeyes.inventory.cli import main
+from sharpeyes.inventory.sd import LABELS, MODULES, file_sd, http_sd, write_file_sd
 
 # docs/contract.md, "Target labels"
 CONTRACT_LABELS = [
@@ -36,6 +36,7 @@ CONTRACT_MODULES = {
     "snmp_camera": {"camera"},
     "snmp_switch": {"switch"},
     "onvif": {"camera"},
+    "snapshot": {"camera"},
 }
 
 
@@ -91,6 +92,7 @@ def test_write_file_sd_and_cli(sample_inventory, tmp_path: Path, capsys) -> None
         "snmp_camera": by_kind["camera"],
         "snmp_switch": by_kind["switch"],
         "onvif": by_kind["camera"],
+        "snapshot": by_kind["camera"],
     }
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == sorted(f"{m}.json" for m in CONTRACT_MODULES)
     assert main(["sd", "--out", str(tmp_path / "b")]) == 0

@@ -10,12 +10,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from inventory import load_inventory
-from inventory.cli import main
-from inventory.console import UserError
-from inventory.model import Inventory
-from inventory.spreadsheet import DEFAULT_MAPPING, export_inventory, import_spreadsheet, load_mapping
-from inventory.writer import render_files, write_inventory
+from sharpeyes.cli import UserError
+from sharpeyes.inventory import load_inventory
+from sharpeyes.inventory.cli import main
+from sharpeyes.inventory.model import Inventory
+from sharpeyes.inventory.spreadsheet import DEFAULT_MAPPING, export_inventory, import_spreadsheet, load_mapping
+from sharpeyes.inventory.writer import render_files, write_inventory
 
 HERE = Path(__file__).parent
 VALID = HERE / "valid_min"

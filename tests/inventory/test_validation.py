@@ -8,13 +8,22 @@ from pathlib import Path
 
 import pytest
 
-from inventory.cli import main
-from inventory.loader import InventoryError, load_inventory
+from sharpeyes.inventory.cli import main
+from sharpeyes.inventory.loader import InventoryError, load_inventory
 
 HERE = Path(__file__).parent
 INVALID = HERE / "invalid"
 
 EXPECTED: dict[str, list[str]] = {
+    "recording_unknown_recorder": [
+        "townships/east.yaml:48: device cam-east-v1-001: field 'recording.recorder': recorder 'nvr-east' does not exist"
+    ],
+    "recording_channel_twice": [
+        "townships/east.yaml:62: device cam-east-v1-002: field 'recording.channel': nvr-east channel 7 is also assigned to device cam-east-v1-001 (townships/east.yaml:54)"
+    ],
+    "recording_bad_plan": [
+        "townships/east.yaml:61: device cam-east-v1-002: field 'plan': window '19:00-07:00' is empty or ends after 24:00 (split a night window in two)"
+    ],
     "bad_date": [
         "townships/east.yaml:45: device cam-east-v1-001: field 'installed': '2019-06-31' is not a date (YYYY-MM-DD)"
     ],
@@ -135,7 +144,7 @@ def test_cli_reports_every_error_without_traceback(rule: str, capsys: pytest.Cap
     err = capsys.readouterr().err
     n = len(EXPECTED[rule])
     assert err.splitlines()[0] == (
-        f"sharpeyes-inventory: error: {INVALID / rule}: {n} error{'s' if n > 1 else ''}"
+        f"sharpeyes-inventory: error: {INVALID / rule}: {n} inventory error{'s' if n > 1 else ''}"
     )
     assert [line.strip() for line in err.splitlines()[1:]] == EXPECTED[rule]
     assert "Traceback" not in err
@@ -155,3 +164,21 @@ def test_missing_district_file(tmp_path: Path) -> None:
     assert [str(p) for p in info.value.problems] == [
         f"{tmp_path / 'district.yaml'}: district.yaml is missing"
     ]
+
+
+def test_unknown_vendor_is_a_warning_with_its_place(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+    import shutil
+
+    root = tmp_path / "inv"
+    shutil.copytree(HERE / "valid_min", root)
+    east = root / "townships" / "east.yaml"
+    text = east.read_text(encoding="utf-8")
+    text = text.replace("            role: bullet\n", "            role: bullet\n            vendor: Acme Optics\n", 1)
+    text = text.replace("            role: ptz_dome\n", "            role: ptz_dome\n            vendor: HP\n", 1)
+    east.write_text(text, encoding="utf-8")
+    caplog.set_level(logging.WARNING, "sharpeyes.inventory")
+    inv = load_inventory(root)  # not an error
+    assert inv.devices["cam-east-v1-002"].vendor == "HP"
+    (line,) = [r.getMessage() for r in caplog.records]
+    assert line.startswith("townships/east.yaml:38: device cam-east-v1-001: unknown vendor 'Acme Optics' (1 device(s)); known: huawei, h3c, hpe,")

@@ -1,7 +1,7 @@
 """A month of history in a REAL Prometheus: generate (sharpeyes-sim history), backfill with promtool,
 start ``prometheus`` on a free loopback port, wait for /-/ready; plus a small SQLite tickets DB.
 
-The slice: the first 34 active devices of 宝东街道 (two aggregation switches, platform, NVR, access
+The slice: the first 38 active devices of 宝东街道 (two aggregation switches, platform, four NVRs, access
 switches and their cameras) under the embedded October 2026 scenario: a fiber cut that takes a
 pole switch and its cameras down, a switch down, a camera power loss, a hung camera, a village
 maintenance window (excluded), a 2.5 h monitoring gap, one camera installed and one
@@ -17,7 +17,8 @@ from collections.abc import Iterator
 
 import pandas as pd
 import pytest
-from report_testlib import Backfilled, backfill, free_port, generate, wait_ready
+
+from tests.reports.report_testlib import Backfilled, backfill, free_port, generate, wait_ready
 
 
 @pytest.fixture(scope="session")
@@ -101,7 +102,7 @@ def tickets_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = f"sqlite:///{path}"
     engine = create_engine(url)
     try:
-        from tickets.models import Base
+        from sharpeyes.tickets.models import Base
 
         Base.metadata.create_all(engine)
         table = Base.metadata.tables["tickets"]

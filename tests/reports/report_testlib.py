@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from simulator import history
+from sharpeyes.simulator import history
 
 MONTH = "2026-10"
 STEP = 60
-SLICE = ["--township", "baodong", "--limit", "34"]
+SLICE = ["--township", "baodong", "--limit", "38"]
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: floa
 
 
 def generate(out: Path, *extra: str) -> Path:
-    rc = history.main(["--month", MONTH, "--out", str(out), "--step", str(STEP), *SLICE, *extra])
+    rc = history.main(["--month", MONTH, "--out", str(out), "--step", f"{STEP}s", *SLICE, *extra])
     assert rc == 0
     return out
 

@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-import reports.cli as cli
-from inventory.console import UserError
+import sharpeyes.reports.cli as cli
+from sharpeyes.cli import UserError
+from sharpeyes.contract import SAMPLE_DISTRICT
 
 ROOT = Path(__file__).resolve().parents[2]
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -82,7 +83,7 @@ def test_missing_secret_fails_before_prometheus(tmp_path: Path, capsys: pytest.C
 
 
 @pytest.mark.parametrize(("argv", "tz"), [((), SHANGHAI), (("--timezone", "America/New_York"), None),
-                                          (("--inventory", str(ROOT / "inventory/sample/fengquan")), SHANGHAI)])
+                                          (("--inventory", str(SAMPLE_DISTRICT)), SHANGHAI)])
 def test_default_month_is_the_previous_one(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                            monkeypatch: pytest.MonkeyPatch, argv: tuple[str, ...],
                                            tz: zoneinfo.ZoneInfo | None) -> None:

@@ -6,22 +6,24 @@ from __future__ import annotations
 import datetime as dt
 import re
 import subprocess
+import sys
 import zoneinfo
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
-from report_testlib import MONTH, STEP, Backfilled, free_port
 
-from inventory import load_inventory
-from reports.availability import Result, compute, month_period
-from reports.cli import main
-from reports.config import Config, load_exclusions
-from reports.prometheus import Prometheus
+from sharpeyes.contract import SAMPLE_DISTRICT
+from sharpeyes.inventory import load_inventory
+from sharpeyes.reports.availability import Result, compute, month_period
+from sharpeyes.reports.cli import main
+from sharpeyes.reports.config import Config, load_exclusions
+from sharpeyes.reports.prometheus import Prometheus
+from tests.reports.report_testlib import MONTH, STEP, Backfilled, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT / "inventory" / "sample" / "fengquan"
+SAMPLE = SAMPLE_DISTRICT
 TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
 SHEETS = [
     "汇总",
@@ -89,6 +91,20 @@ def test_seconds_per_device_match_ground_truth(result: Result, backfilled: Backf
     assert (diff <= STEP).all(), diff[diff > STEP].to_dict()
 
 
+@pytest.mark.parametrize("column", ["image_fault_s", "intact_s", "image_judged_s"])
+def test_intact_seconds_per_camera_match_ground_truth(result: Result, backfilled: Backfilled, column: str) -> None:
+    """完好率: online and picture intact, from the stills, exactly as the scenario's seeded image faults."""
+    cams = result.devices[result.devices["kind"] == "camera"].index
+    truth = backfilled.truth.reindex(cams)
+    got = result.devices.loc[cams, column]
+    diff = (got - truth[column]).abs()
+    assert (diff <= STEP).all(), diff[diff > STEP].to_dict()
+    if column == "image_fault_s":
+        assert (truth["image_fault_s"] > 0).sum() >= 1, "the slice should hold at least one image fault"
+    rate = result.devices.loc[cams, "intact_rate"]
+    assert ((rate <= result.devices.loc[cams, "rate"] + 1e-12) | rate.isna()).all()  # 完好 ⊆ 在线
+
+
 def test_outage_counts_and_longest_match(result: Result, backfilled: Backfilled) -> None:
     truth = backfilled.truth
     got = result.devices.reindex(truth.index)
@@ -99,7 +115,7 @@ def test_outage_counts_and_longest_match(result: Result, backfilled: Backfilled)
 
 def test_every_device_in_the_slice_is_reported(result: Result, backfilled: Backfilled) -> None:
     assert set(result.devices.index) == set(backfilled.truth.index)
-    assert len(result.devices) == 34
+    assert len(result.devices) == 38
 
 
 def test_fiber_cut_takes_its_subtree_down(result: Result) -> None:
@@ -171,6 +187,20 @@ def test_workbook_has_the_expected_sheets(report: Path) -> None:
     wb = openpyxl.load_workbook(report / f"online-rate-{MONTH}.xlsx", read_only=True)
     assert wb.sheetnames == SHEETS
     wb.close()
+
+
+def test_camera_sheet_has_intact_rate_and_image_fault_time(report: Path, backfilled: Backfilled) -> None:
+    xlsx = next(report.glob("*.xlsx"))
+    cams = sheet(xlsx, "摄像机").set_index("设备编号")
+    for col in ("完好率", "图像故障(小时)", "图像未判定(小时)", "完好是否达标"):
+        assert col in cams.columns
+    truth = backfilled.truth.reindex(cams.index)
+    faulty = truth.index[truth["image_fault_s"] > 0]
+    assert len(faulty)
+    got = pd.to_numeric(cams.loc[faulty, "图像故障(小时)"])
+    assert ((got - truth.loc[faulty, "image_fault_s"] / 3600).abs() < 0.01).all()
+    for name in ("乡镇", "村", "承建单位", "资金来源"):
+        assert "完好率" in sheet(xlsx, name).columns, name
 
 
 def test_camera_sheet_matches_ground_truth(report: Path, backfilled: Backfilled) -> None:
@@ -290,7 +320,7 @@ def test_previous_month_without_data(result: Result) -> None:
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["python", "-m", "reports", *args], capture_output=True, text=True, cwd=ROOT)
+    return subprocess.run([sys.executable, "-m", "sharpeyes.reports", *args], capture_output=True, text=True, cwd=ROOT)
 
 
 def test_unreachable_prometheus_is_one_line(tmp_path: Path) -> None:
@@ -358,7 +388,7 @@ def _excl(tmp_path: Path, body: str) -> Path:
     ],
 )
 def test_invalid_exclusions_name_file_and_line(tmp_path: Path, body: str, message: str) -> None:
-    from inventory.console import UserError
+    from sharpeyes.cli import UserError
 
     with pytest.raises(UserError) as exc:
         load_exclusions(_excl(tmp_path, body), TZ)
@@ -367,8 +397,8 @@ def test_invalid_exclusions_name_file_and_line(tmp_path: Path, body: str, messag
 
 
 def test_config_is_strict(tmp_path: Path) -> None:
-    from inventory.console import UserError
-    from reports.config import load_config
+    from sharpeyes.cli import UserError
+    from sharpeyes.reports.config import load_config
 
     p = tmp_path / "report.yaml"
     p.write_text(
@@ -380,3 +410,33 @@ def test_config_is_strict(tmp_path: Path) -> None:
     p.write_text("targets:\n  default: 95\n", encoding="utf-8")
     with pytest.raises(UserError, match=r"report.yaml:2.*not a fraction"):
         load_config(p)
+
+
+def test_summary_records_match_ground_truth_and_round_trip(result: Result, backfilled: Backfilled) -> None:
+    """The per-township summary the command prints: the district's online rate from the ground truth's
+    seconds, JSON parses and CSV reads back to the same records."""
+    import csv
+    import io
+    import json
+
+    from sharpeyes.output import emit
+    from sharpeyes.reports.cli import SUMMARY_FIELDS, summary_records
+
+    inv = load_inventory(SAMPLE)
+    records = summary_records(result)
+    cams = [d for d in backfilled.truth.index if inv.devices[d].kind == "camera"]
+    truth = backfilled.truth.loc[cams]
+    district = next(r for r in records if r["township"] == "")
+    assert district["cameras"] == len(cams) and district["outages"] == int(truth["outages"].sum())
+    want = truth["online_s"].sum() / truth["monitored_s"].sum()
+    assert district["online_rate"] == pytest.approx(want, abs=STEP * len(cams) / truth["monitored_s"].sum())
+    assert [r["township"] for r in records if r["township"]] == ["baodong"]
+    assert records[0]["name"] == inv.townships["baodong"].name
+    out = io.StringIO()
+    emit(records, SUMMARY_FIELDS, "json", out)
+    assert json.loads(out.getvalue()) == records
+    out = io.StringIO()
+    emit(records, SUMMARY_FIELDS, "csv", out)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert [float(r["online_rate"]) for r in rows] == [r["online_rate"] for r in records]
+    assert [r["name"] for r in rows] == [r["name"] for r in records]

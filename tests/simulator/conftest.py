@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
-from sim_helpers import IDENTITY, ONVIF_PORT, RTSP_PORT, SECRETS, TDS, TRT, next_ip
 
-from simulator.cameras import CameraServers
-from simulator.state import DeviceState
+from sharpeyes.simulator.cameras import CameraServers
+from sharpeyes.simulator.state import DeviceState
+from tests.runnet import RunNet
+from tests.simulator.sim_helpers import IDENTITY, ONVIF_PORT, RTSP_PORT, SECRETS, TDS, TRT, next_ip
 
 
 @pytest.fixture
@@ -60,26 +61,43 @@ def onvif_schemas() -> dict[str, etree.XMLSchema]:
 
 
 # ---------------------------------------------------------------- the whole simulator (SNMP, faults, API)
-# (appended by the SNMP/faults helper; fixtures for test_sim_*.py)
+# fixtures for test_sim_*.py
 
 
 @pytest.fixture(scope="session")
 def sim_secrets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    from simulator.secrets import demo_document
+    from sharpeyes.simulator.secrets import demo_document
 
     return demo_document()
 
 
 @pytest.fixture(scope="session")
-def running_sim(sample_inventory: object, sim_secrets: dict[str, object]):  # type: ignore[no-untyped-def]
+def sim_inventory(run_sample_dir: Path):  # type: ignore[no-untyped-def]
+    """The sample district on this run's addresses: what ``running_sim`` serves."""
+    from sharpeyes.inventory import load_inventory
+
+    return load_inventory(run_sample_dir)
+
+
+@pytest.fixture(scope="session")
+def running_sim(sim_inventory: object, sim_secrets: dict[str, object], run_net: RunNet):  # type: ignore[no-untyped-def]
     """The simulator serving two townships (Huawei and H3C switches), with nftables, in a thread."""
     import os
     import shutil
 
-    from simnet import CONTROL_PORT, ONVIF_PORT, RTSP_PORT, SNMP_PORT, TOWNSHIPS, SimThread, api, wait_for
-
-    from simulator.runner import Options, Simulator
-    from simulator.secrets import parse
+    from sharpeyes.simulator.runner import Options, Simulator
+    from sharpeyes.simulator.secrets import parse
+    from tests.simulator.simnet import (
+        CONTROL_HOST,
+        CONTROL_PORT,
+        ONVIF_PORT,
+        RTSP_PORT,
+        SNMP_PORT,
+        TOWNSHIPS,
+        SimThread,
+        api,
+        wait_for,
+    )
 
     if os.geteuid() != 0 or shutil.which("nft") is None:
         pytest.skip("the simulator's network tests need root and nftables")
@@ -87,11 +105,11 @@ def running_sim(sample_inventory: object, sim_secrets: dict[str, object]):  # ty
         snmp_port=SNMP_PORT,
         onvif_port=ONVIF_PORT,
         rtsp_port=RTSP_PORT,
-        control=("127.0.0.1", CONTROL_PORT),
-        nft_table=f"sharpeyes_sim_test{os.getpid()}",
+        control=(CONTROL_HOST, CONTROL_PORT),
+        nft_table=run_net.table("sim"),
         townships=TOWNSHIPS,
     )
-    thread = SimThread(lambda: Simulator(sample_inventory, parse(sim_secrets), opts))  # type: ignore[arg-type]
+    thread = SimThread(lambda: Simulator(sim_inventory, parse(sim_secrets), opts))  # type: ignore[arg-type]
     thread.start()
     wait_for(lambda: api("GET", "/api/health")[1].get("ready"), what="control API ready")
     yield thread

@@ -8,14 +8,16 @@ import datetime as dt
 import hashlib
 import itertools
 import os
-import random
 from dataclasses import dataclass
 
 import aiohttp
 from lxml import etree
 
-ONVIF_PORT = 18080
-RTSP_PORT = 18554
+from tests import runnet
+
+# camera servers on this run's addresses (tests/runnet.py), on ports the kernel picked
+ONVIF_PORT = runnet.free_port()
+RTSP_PORT = runnet.free_port()
 USER, PASSWORD = "admin", "Sh@rpEyes-2024"
 SECRETS = {"onvif-cams": (USER, PASSWORD)}
 
@@ -39,14 +41,12 @@ IDENTITY = {
 }
 VENDORS = tuple(IDENTITY)
 
-# One /16 of loopback per test process, so parallel runs and other suites do not collide.
-_BLOCK = f"127.{random.Random(os.getpid()).randint(100, 250)}"
-_NEXT_IP = itertools.count(1)
+_NEXT_IP = itertools.count(0)
 
 
 def next_ip() -> str:
-    i = next(_NEXT_IP)
-    return f"{_BLOCK}.{i // 250}.{i % 250 + 1}"
+    """A fresh address of this run's own block (tests/runnet.py), so parallel runs never collide."""
+    return runnet.current().host(next(_NEXT_IP), sub=23)
 
 
 # ---------------------------------------------------------------- a minimal SOAP client of our own

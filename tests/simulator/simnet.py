@@ -19,12 +19,18 @@ from typing import Any, TypeVar
 
 import icmplib
 
+from tests import runnet
+
 T = TypeVar("T")
 
-SNMP_PORT = 16161
-ONVIF_PORT = 18180
-RTSP_PORT = 18654
-CONTROL_PORT = 19180
+# This run's addresses (tests/runnet.py) and ports the kernel picked: another run's simulator serves
+# other addresses on other ports, and its nftables table drops only its own addresses.
+RUN = runnet.current()
+SNMP_PORT = runnet.free_port(socket.SOCK_DGRAM)
+ONVIF_PORT = runnet.free_port()
+RTSP_PORT = runnet.free_port()
+CONTROL_HOST = RUN.host(20)
+CONTROL_PORT = runnet.free_port(host=CONTROL_HOST)
 TOWNSHIPS = ("baodong", "genghuang")  # Huawei + H3C switches, every camera vendor
 
 
@@ -77,7 +83,7 @@ class SimThread:
 def api(method: str, path: str, body: Any = None, port: int = CONTROL_PORT) -> tuple[int, Any]:
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(
-        f"http://127.0.0.1:{port}{path}",
+        f"http://{CONTROL_HOST}:{port}{path}",
         data=data,
         method=method,
         headers={"Content-Type": "application/json"},
@@ -221,10 +227,23 @@ def counter(creds: SnmpCreds, ip: str, oid: str) -> tuple[float, int]:
 # ---------------------------------------------------------------- ICMP, TCP
 
 
+def _ping_sockets() -> bool:
+    """Unprivileged ping sockets allowed for our group (scripts/setup.sh sets ping_group_range)?"""
+    try:
+        with open("/proc/sys/net/ipv4/ping_group_range") as f:
+            low, high = map(int, f.read().split())
+    except (OSError, ValueError):
+        return False
+    return low <= os.getgid() <= high
+
+
 def answering(addrs: Iterable[str], count: int = 1, timeout: float = 1.0) -> set[str]:
-    """The addresses that answer a ping (privileged ICMP: the tests run as root)."""
+    """The addresses that answer a ping. Ping sockets where allowed: the kernel gives each its own
+    identifier and its own replies, whereas a raw socket (icmplib matches identifier and sequence
+    only) would take another run's replies for ours."""
     hosts = icmplib.multiping(
-        list(addrs), count=count, interval=0.05, timeout=timeout, concurrent_tasks=256, privileged=True
+        list(addrs), count=count, interval=0.05, timeout=timeout, concurrent_tasks=256,
+        privileged=not _ping_sockets(),
     )
     return {h.address for h in hosts if h.is_alive}
 

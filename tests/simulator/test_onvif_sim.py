@@ -17,7 +17,10 @@ import zeep.exceptions
 from lxml import etree
 from onvif import ONVIFCamera
 from onvif.util import is_auth_error
-from sim_helpers import (
+
+from sharpeyes.simulator.cameras import CameraServers
+from sharpeyes.simulator.state import Credentials, DeviceState, StreamConfig
+from tests.simulator.sim_helpers import (
     ONVIF_PORT,
     PASSWORD,
     SECRETS,
@@ -30,9 +33,6 @@ from sim_helpers import (
     soap_request,
     utc_stamp,
 )
-
-from simulator.cameras import CameraServers
-from simulator.state import Credentials, DeviceState, StreamConfig
 
 MakeState = Callable[..., DeviceState]
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import itertools
 import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sim_helpers import PASSWORD, RTSP_PORT, TRT, USER, post, soap_request
 
-from simulator.state import DeviceState
+from sharpeyes.simulator.state import DeviceState
+from tests.simulator.sim_helpers import PASSWORD, RTSP_PORT, TRT, USER, post, soap_request
 
 MakeState = Callable[..., DeviceState]
 
@@ -113,8 +114,10 @@ def sps_resolution(nal: bytes) -> tuple[int, int]:
         r.ue(), r.ue(), r.u(1)
         assert r.u(1) == 0
     r.ue()
-    assert r.ue() == 0  # pic_order_cnt_type
-    r.ue()
+    poc_type = r.ue()
+    assert poc_type in (0, 2)  # 0: an lsb field follows; 2: nothing (x264 without B-frames)
+    if poc_type == 0:
+        r.ue()
     r.ue(), r.u(1)
     width_mbs, height_units = r.ue() + 1, r.ue() + 1
     assert r.u(1) == 1  # frame_mbs_only
@@ -210,7 +213,8 @@ async def test_faults_and_other_methods(make_state: MakeState, serve: Any) -> No
     base = f"rtsp://{state.ip}:{RTSP_PORT}"
     client = await Rtsp.connect(state.ip)
     try:
-        assert (await client.request("SETUP", f"{base}/media/video1/trackID=1"))[0] == 405
+        assert (await client.request("PAUSE", f"{base}/media/video1/trackID=1"))[0] == 405
+        assert (await client.request("SETUP", f"{base}/media/video1/trackID=1"))[0] == 401
         assert (await client.request("FROB", f"{base}/media/video1"))[0] == 501
         assert (await describe(client, f"{base}/no/such/stream"))[0] == 404
         state.encoder_stalled = True
@@ -247,3 +251,80 @@ async def test_hung_camera_accepts_but_never_answers(fault: str, make_state: Mak
         assert (await client.request("OPTIONS", url))[0] == 200  # answers again once it recovers
     finally:
         client.close()
+
+
+# ---------------------------------------------------------------- SETUP / PLAY / TEARDOWN
+
+async def authed(client: Rtsp, method: str, url: str, headers: dict[str, str] | None = None
+                 ) -> tuple[int, dict[str, str], str]:
+    code, got, body = await client.request(method, url, headers)
+    if code != 401:
+        return code, got, body
+    auth = digest_header(got["www-authenticate"], method, url)
+    return await client.request(method, url, {**(headers or {}), "Authorization": auth})
+
+
+async def read_interleaved(client: Rtsp, timeout: float = 10.0) -> list[tuple[int, bytes]]:
+    """Interleaved frames up to and including the RTP packet with the marker bit."""
+    frames: list[tuple[int, bytes]] = []
+    while not frames or not frames[-1][1][1] & 0x80:
+        head = await asyncio.wait_for(client.reader.readexactly(4), timeout)
+        assert head[:1] == b"$"
+        frames.append((head[1], await client.reader.readexactly(int.from_bytes(head[2:], "big"))))
+    return frames
+
+
+async def test_setup_accepts_interleaved_tcp_only_and_play_needs_the_session(make_state: MakeState,
+                                                                            serve: Any) -> None:
+    state = make_state("hikvision")
+    await serve([state])
+    url = f"rtsp://{state.ip}:{RTSP_PORT}/Streaming/Channels/102"
+    client = await Rtsp.connect(state.ip)
+    try:
+        assert (await authed(client, "PLAY", url, {"Session": "1"}))[0] == 455
+        udp = {"Transport": "RTP/AVP;unicast;client_port=5000-5001"}
+        assert (await authed(client, "SETUP", url + "/trackID=1", udp))[0] == 461
+        assert (await authed(client, "SETUP", url + "/trackID=9?x", udp))[0] == 404
+        code, headers, _ = await authed(client, "SETUP", url + "/trackID=1",
+                                        {"Transport": "RTP/AVP/TCP;unicast;interleaved=4-5"})
+        assert code == 200 and "interleaved=4-5" in headers["transport"]
+        session = headers["session"].split(";")[0]
+        assert (await authed(client, "PLAY", url, {"Session": "nope"}))[0] == 454
+        assert (await authed(client, "TEARDOWN", url, {"Session": session}))[0] == 200
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize("vendor", ["hikvision", "dahua"])
+async def test_play_sends_one_key_frame_matching_the_sdp(vendor: str, make_state: MakeState, serve: Any) -> None:
+    state = make_state(vendor)
+    await serve([state])
+    path = "/Streaming/Channels/101" if vendor == "hikvision" else "/cam/realmonitor?channel=1&subtype=0"
+    url = f"rtsp://{state.ip}:{RTSP_PORT}{path}"
+    client = await Rtsp.connect(state.ip)
+    try:
+        _, headers, sdp = await describe(client, url)
+        track = re.search(r"a=control:(\S*trackID=\d)", sdp.split("m=video", 1)[1]).group(1)  # type: ignore[union-attr]
+        track_url = track if track.startswith("rtsp://") else headers["content-base"] + track
+        tcp = {"Transport": "RTP/AVP/TCP;unicast;interleaved=0-1"}
+        code, headers, _ = await authed(client, "SETUP", track_url, tcp)
+        assert code == 200
+        session = headers["session"].split(";")[0]
+        assert (await authed(client, "PLAY", url, {"Session": session}))[0] == 200
+        frames = await read_interleaved(client)
+    finally:
+        client.close()
+    assert {ch for ch, _ in frames} == {0}
+    packets = [f for _, f in frames]
+    assert all(p[0] == 0x80 and p[1] & 0x7F == 96 for p in packets)
+    assert [p[1] >> 7 for p in packets] == [0] * (len(packets) - 1) + [1]
+    assert len({p[4:8] for p in packets}) == 1  # one picture: one timestamp
+    seqs = [int.from_bytes(p[2:4], "big") for p in packets]
+    assert all((b - a) & 0xFFFF == 1 for a, b in itertools.pairwise(seqs))
+    assert packets[0][12] & 0x1F == 24  # SPS and PPS aggregated (STAP-A) ...
+    sps = packets[0][15:15 + int.from_bytes(packets[0][13:15], "big")]
+    sprop = re.search(r"sprop-parameter-sets=([^,]+),", sdp).group(1)  # type: ignore[union-attr]
+    assert sps == base64.b64decode(sprop)  # ... the very SPS the SDP advertised
+    assert sps_resolution(sps) == (1920, 1080)
+    fus = [p for p in packets[1:] if p[12] & 0x1F == 28]
+    assert fus and all(len(p) <= 12 + 1400 for p in packets) and fus[0][13] & 0x1F == 5  # IDR in FU-A

@@ -12,7 +12,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from simnet import (
+
+from sharpeyes.inventory.model import Device, Inventory
+from tests.simulator.simnet import (
     ONVIF_PORT,
     RTSP_PORT,
     SnmpCreds,
@@ -28,9 +30,7 @@ from simnet import (
     tcp_state,
     wait_for,
 )
-from test_sim_snmp import FDB_PORT, HW_RX, IF_NAME, IF_OPER, SYS, creds, pick
-
-from inventory.model import Device, Inventory
+from tests.simulator.test_sim_snmp import FDB_PORT, HW_RX, IF_NAME, IF_OPER, SYS, creds, pick
 
 UPTIME = f"{SYS}.3.0"
 
@@ -95,10 +95,10 @@ def township_ips(inv: Inventory, township: str) -> dict[str, str]:
 
 
 def test_power_loss_silences_every_protocol_and_reboots_on_recovery(
-    sample_inventory: Inventory, sim_secrets: dict[str, Any]
+    sim_inventory: Inventory, sim_secrets: dict[str, Any]
 ) -> None:
-    cam = pick(sample_inventory, kind="camera", vendor="hikvision", auth="cams-v3")
-    sw = sample_inventory.devices[cam.uplink.switch]  # type: ignore[union-attr]
+    cam = pick(sim_inventory, kind="camera", vendor="hikvision", auth="cams-v3")
+    sw = sim_inventory.devices[cam.uplink.switch]  # type: ignore[union-attr]
     c, sc = cam_creds(sim_secrets, cam), sw_creds(sim_secrets, sw)
     idx = port_index(sc, sw, cam.uplink.port)  # type: ignore[union-attr]
     assert everything_answers(cam, c) and oper(sc, sw, idx) == "1"
@@ -118,9 +118,9 @@ def test_power_loss_silences_every_protocol_and_reboots_on_recovery(
 
 
 def test_hung_camera_pings_but_services_time_out(
-    sample_inventory: Inventory, sim_secrets: dict[str, Any]
+    sim_inventory: Inventory, sim_secrets: dict[str, Any]
 ) -> None:
-    cam = pick(sample_inventory, kind="camera", vendor="dahua")
+    cam = pick(sim_inventory, kind="camera", vendor="dahua")
     c = cam_creds(sim_secrets, cam)
     fid = add_fault("camera_hung", cam.id)
     wait_for(lambda: not snmp_answers(c, cam.ip), what="SNMP silent")
@@ -152,10 +152,10 @@ def _measured_rate(c: SnmpCreds, sw: Device, idx: str, seconds: float = 2.0) -> 
 
 
 def test_encoder_stalled_answers_everything_but_sends_no_video(
-    sample_inventory: Inventory, sim_secrets: dict[str, Any], running_sim: Any
+    sim_inventory: Inventory, sim_secrets: dict[str, Any], running_sim: Any
 ) -> None:
-    cam = pick(sample_inventory, kind="camera", vendor="uniview")
-    sw = sample_inventory.devices[cam.uplink.switch]  # type: ignore[union-attr]
+    cam = pick(sim_inventory, kind="camera", vendor="uniview")
+    sw = sim_inventory.devices[cam.uplink.switch]  # type: ignore[union-attr]
     c, sc = cam_creds(sim_secrets, cam), sw_creds(sim_secrets, sw)
     idx = port_index(sc, sw, cam.uplink.port)  # type: ignore[union-attr]
     normal = running_sim.sim.world.cameras[cam.id].expected_rate()
@@ -167,9 +167,9 @@ def test_encoder_stalled_answers_everything_but_sends_no_video(
 
 
 def test_reboot_and_reboot_loop_reset_uptime(
-    sample_inventory: Inventory, sim_secrets: dict[str, Any]
+    sim_inventory: Inventory, sim_secrets: dict[str, Any]
 ) -> None:
-    cam = pick(sample_inventory, kind="camera", vendor="hikvision", auth="cams-legacy")
+    cam = pick(sim_inventory, kind="camera", vendor="hikvision", auth="cams-legacy")
     c = cam_creds(sim_secrets, cam)
     add_fault("reboot", cam.id, boot_s=2)
     wait_for(lambda: not pings(cam.ip), what="down while booting")
@@ -187,10 +187,10 @@ def test_reboot_and_reboot_loop_reset_uptime(
     clear_fault(fid)
 
 
-def test_clock_drift_shows_in_onvif(sample_inventory: Inventory) -> None:
+def test_clock_drift_shows_in_onvif(sim_inventory: Inventory) -> None:
     import urllib.request
 
-    cam = pick(sample_inventory, kind="camera", vendor="hikvision")
+    cam = pick(sim_inventory, kind="camera", vendor="hikvision")
     body = (
         b'<?xml version="1.0"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" '
         b'xmlns:tds="http://www.onvif.org/ver10/device/wsdl"><s:Body><tds:GetSystemDateAndTime/>'
@@ -216,10 +216,10 @@ def test_clock_drift_shows_in_onvif(sample_inventory: Inventory) -> None:
 
 
 def test_wrong_credentials_fail_snmp_v3_and_v2c(
-    sample_inventory: Inventory, sim_secrets: dict[str, Any]
+    sim_inventory: Inventory, sim_secrets: dict[str, Any]
 ) -> None:
-    v3 = pick(sample_inventory, kind="camera", auth="cams-v3")
-    v2 = pick(sample_inventory, kind="camera", auth="cams-legacy")
+    v3 = pick(sim_inventory, kind="camera", auth="cams-v3")
+    v2 = pick(sim_inventory, kind="camera", auth="cams-legacy")
     ids = [add_fault("wrong_credentials", v3.id), add_fault("wrong_credentials", v2.id)]
     assert "Authentication failure" in snmpget_error(cam_creds(sim_secrets, v3), v3.ip)
     assert "Timeout" in snmpget_error(cam_creds(sim_secrets, v2), v2.ip)
@@ -258,9 +258,9 @@ def _fiber_link(inv: Inventory, township: str, min_down: int = 3) -> str:
 
 
 def test_fiber_cut_makes_exactly_the_downstream_devices_unreachable(
-    sample_inventory: Inventory, sim_secrets: dict[str, Any], running_sim: Any
+    sim_inventory: Inventory, sim_secrets: dict[str, Any], running_sim: Any
 ) -> None:
-    inv = sample_inventory
+    inv = sim_inventory
     link_id = _fiber_link(inv, "baodong")
     link = inv.links[link_id]
     expected = inv.topology.downstream(link_id) & _active(inv)
@@ -285,16 +285,16 @@ def test_fiber_cut_makes_exactly_the_downstream_devices_unreachable(
     assert oper(sc, up_sw, idx) == "1"
 
 
-def test_switch_down_takes_everything_behind_it(sample_inventory: Inventory) -> None:
-    inv = sample_inventory
+def test_switch_down_takes_everything_behind_it(sim_inventory: Inventory) -> None:
+    inv = sim_inventory
     sw = pick(inv, kind="switch", role="access", vendor="h3c", township="genghuang")
     fid, dead = _unreachable_after(inv, "genghuang", "switch_down", sw.id)
     assert dead == ({sw.id} | inv.topology.downstream(sw.id)) & _active(inv)
     clear_fault(fid)
 
 
-def test_port_down_cuts_the_camera_on_it(sample_inventory: Inventory, sim_secrets: dict[str, Any]) -> None:
-    inv = sample_inventory
+def test_port_down_cuts_the_camera_on_it(sim_inventory: Inventory, sim_secrets: dict[str, Any]) -> None:
+    inv = sim_inventory
     cam = pick(inv, kind="camera", vendor="hikvision", auth="cams-v3")
     sw = inv.devices[cam.uplink.switch]  # type: ignore[union-attr]
     fid, dead = _unreachable_after(inv, "baodong", "port_down", f"{sw.id}:{cam.uplink.port}")  # type: ignore[union-attr]
@@ -304,8 +304,8 @@ def test_port_down_cuts_the_camera_on_it(sample_inventory: Inventory, sim_secret
     clear_fault(fid)
 
 
-def test_village_power_cut(sample_inventory: Inventory) -> None:
-    inv = sample_inventory
+def test_village_power_cut(sim_inventory: Inventory) -> None:
+    inv = sim_inventory
     village = next(
         d.village
         for d in inv.active_devices()
@@ -321,9 +321,9 @@ def test_village_power_cut(sample_inventory: Inventory) -> None:
 
 
 def test_fiber_degrading_lowers_rx_power(
-    sample_inventory: Inventory, sim_secrets: dict[str, Any], running_sim: Any
+    sim_inventory: Inventory, sim_secrets: dict[str, Any], running_sim: Any
 ) -> None:
-    inv = sample_inventory
+    inv = sim_inventory
     link_id = _fiber_link(inv, "baodong")
     link = inv.links[link_id]
     end = link.a
@@ -343,8 +343,8 @@ def test_fiber_degrading_lowers_rx_power(
     wait_for(lambda: abs(rx_uw() - before) <= before * 0.05, what="Rx power restored")
 
 
-def test_packet_loss_on_a_township(sample_inventory: Inventory) -> None:
-    inv = sample_inventory
+def test_packet_loss_on_a_township(sim_inventory: Inventory) -> None:
+    inv = sim_inventory
     cam = pick(inv, kind="camera", township="genghuang")
     other = pick(inv, kind="camera", township="baodong")
     fid = add_fault("packet_loss", "genghuang", percent=50)
@@ -357,8 +357,8 @@ def test_packet_loss_on_a_township(sample_inventory: Inventory) -> None:
     assert icmplib.ping(cam.ip, count=20, interval=0.01, timeout=0.3, privileged=True).packet_loss == 0
 
 
-def test_flapping_port_goes_down_and_up(sample_inventory: Inventory, sim_secrets: dict[str, Any]) -> None:
-    inv = sample_inventory
+def test_flapping_port_goes_down_and_up(sim_inventory: Inventory, sim_secrets: dict[str, Any]) -> None:
+    inv = sim_inventory
     cam = pick(inv, kind="camera", vendor="hikvision", auth="cams-v3")
     sw = inv.devices[cam.uplink.switch]  # type: ignore[union-attr]
     sc = sw_creds(sim_secrets, sw)
@@ -377,9 +377,9 @@ def test_flapping_port_goes_down_and_up(sample_inventory: Inventory, sim_secrets
 
 
 def test_camera_replaced_moved_and_rogue_show_in_fdb_and_lldp(
-    sample_inventory: Inventory, sim_secrets: dict[str, Any]
+    sim_inventory: Inventory, sim_secrets: dict[str, Any]
 ) -> None:
-    inv = sample_inventory
+    inv = sim_inventory
     cam = pick(inv, kind="camera", vendor="hikvision", auth="cams-v3")
     sw = inv.devices[cam.uplink.switch]  # type: ignore[union-attr]
     sc = sw_creds(sim_secrets, sw)
@@ -415,16 +415,16 @@ def test_camera_replaced_moved_and_rogue_show_in_fdb_and_lldp(
 # ---------------------------------------------------------------- API and scenario
 
 
-def test_api_rejects_bad_input_naming_the_field(sample_inventory: Inventory) -> None:
+def test_api_rejects_bad_input_naming_the_field(sim_inventory: Inventory) -> None:
     cases = [
         ({"type": "nope", "target": "x"}, "type"),
         ({"type": "fiber_cut"}, "target"),
         ({"type": "fiber_cut", "target": "fl-none"}, "target"),
-        ({"type": "switch_down", "target": pick(sample_inventory, kind="camera").id}, "target"),
+        ({"type": "switch_down", "target": pick(sim_inventory, kind="camera").id}, "target"),
         ({"type": "packet_loss", "target": "baodong"}, "params.percent"),
         ({"type": "packet_loss", "target": "baodong", "params": {"percent": 500}}, "params.percent"),
         (
-            {"type": "power_loss", "target": pick(sample_inventory, kind="camera").id, "duration": "soon"},
+            {"type": "power_loss", "target": pick(sim_inventory, kind="camera").id, "duration": "soon"},
             "duration",
         ),
         ({"type": "power_loss", "target": "x", "colour": 1}, "colour"),
@@ -435,19 +435,18 @@ def test_api_rejects_bad_input_naming_the_field(sample_inventory: Inventory) -> 
     assert api("DELETE", "/api/faults/f999")[0] == 404
 
 
-def test_duration_expires_a_fault(sample_inventory: Inventory) -> None:
-    cam = pick(sample_inventory, kind="camera", vendor="dahua")
+def test_duration_expires_a_fault(sim_inventory: Inventory) -> None:
+    cam = pick(sim_inventory, kind="camera", vendor="dahua")
     add_fault("power_loss", cam.id, duration="1s")
     wait_for(lambda: api("GET", "/api/faults")[1] == [] and pings(cam.ip), what="fault expired")
 
 
-def test_cli_fault_commands(sample_inventory: Inventory, capsys: pytest.CaptureFixture[str]) -> None:
-    from simnet import CONTROL_PORT
+def test_cli_fault_commands(sim_inventory: Inventory, capsys: pytest.CaptureFixture[str]) -> None:
+    from sharpeyes.simulator.cli import main
+    from tests.simulator.simnet import CONTROL_HOST, CONTROL_PORT
 
-    from simulator.cli import main
-
-    cam = pick(sample_inventory, kind="camera", vendor="uniview")
-    ctl = ["fault", "--control", f"127.0.0.1:{CONTROL_PORT}"]
+    cam = pick(sim_inventory, kind="camera", vendor="uniview")
+    ctl = ["fault", "--sim.url", f"http://{CONTROL_HOST}:{CONTROL_PORT}"]
     assert main([*ctl, "add", "power_loss", cam.id, "--duration", "5m"]) == 0
     fid = capsys.readouterr().out.split()[0]
     assert main([*ctl, "list"]) == 0 and cam.id in capsys.readouterr().out
@@ -455,15 +454,52 @@ def test_cli_fault_commands(sample_inventory: Inventory, capsys: pytest.CaptureF
     assert "params.percent" in capsys.readouterr().err
     assert main([*ctl, "clear", fid]) == 0
     assert main([*ctl, "clear", "--all"]) == 0
-    assert main(["fault", "--control", "127.0.0.1:1", "list"]) == 1
+    assert main(["fault", "--sim.url", "http://127.0.0.1:1", "list"]) == 1
     assert "cannot reach" in capsys.readouterr().err
 
 
-def test_scenario_runs_steps_in_time(sample_inventory: Inventory, running_sim: Any) -> None:
-    from simulator.scenario import ScenarioError, parse_scenario, run_scenario
+def test_cli_fault_list_and_types_in_three_shapes(sim_inventory: Inventory,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """JSON parses, CSV reads back to the same faults, the table has one row per fault."""
+    import csv
+    import io
+    import json
+
+    from sharpeyes.simulator.cli import FAULT_FIELDS, TYPE_FIELDS, main
+    from tests.simulator.simnet import CONTROL_HOST, CONTROL_PORT
+
+    ctl = ["fault", "--sim.url", f"http://{CONTROL_HOST}:{CONTROL_PORT}"]
+    cam = pick(sim_inventory, kind="camera", vendor="uniview")
+    assert main([*ctl, "add", "power_loss", cam.id, "--duration", "5m"]) == 0
+    assert main([*ctl, "add", "packet_loss", "baodong", "--param", "percent=30"]) == 0
+    capsys.readouterr()
+    assert main([*ctl, "list", "--output", "json"]) == 0
+    faults = json.loads(capsys.readouterr().out)
+    assert sorted(f["target"] for f in faults) == sorted([cam.id, "baodong"])
+    by_target = {f["target"]: f for f in faults}
+    assert 0 < by_target[cam.id]["expires_in_s"] <= 300 and by_target["baodong"]["expires_in_s"] is None
+    assert by_target["baodong"]["params"]["percent"] == 30
+    assert main([*ctl, "list", "-o", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert list(rows[0]) == list(FAULT_FIELDS)
+    assert [(r["id"], r["type"], r["target"]) for r in rows] == [(f["id"], f["type"], f["target"]) for f in faults]
+    assert {r["target"]: r["params"] for r in rows}["baodong"] == "percent=30"
+    assert main([*ctl, "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == [f.upper() for f in FAULT_FIELDS] and len(lines) == 3
+    assert main([*ctl, "types", "-o", "json"]) == 0
+    types = json.loads(capsys.readouterr().out)
+    assert {"fiber_cut", "power_loss"} <= {t["type"] for t in types}
+    assert main([*ctl, "types", "-o", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert list(rows[0]) == list(TYPE_FIELDS) and [r["type"] for r in rows] == [t["type"] for t in types]
+
+
+def test_scenario_runs_steps_in_time(sim_inventory: Inventory, running_sim: Any) -> None:
+    from sharpeyes.simulator.scenario import ScenarioError, parse_scenario, run_scenario
 
     engine = running_sim.sim.engine
-    cam = pick(sample_inventory, kind="camera", vendor="dahua")
+    cam = pick(sim_inventory, kind="camera", vendor="dahua")
     doc = [{"at": "0s", "fault": "power_loss", "target": cam.id, "name": "off"}, {"at": "1s", "clear": "off"}]
     steps = parse_scenario(doc, engine)
     for bad, msg in [

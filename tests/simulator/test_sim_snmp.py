@@ -6,9 +6,9 @@ import math
 from typing import Any
 
 import pytest
-from simnet import SnmpCreds, column, counter, snmpget, snmpget_error, snmpwalk, wait_for
 
-from inventory.model import Device, Inventory
+from sharpeyes.inventory.model import Device, Inventory
+from tests.simulator.simnet import SnmpCreds, column, counter, snmpget, snmpget_error, snmpwalk, wait_for
 
 SYS = "1.3.6.1.2.1.1"
 IF_NAME = "1.3.6.1.2.1.31.1.1.1.1"
@@ -49,9 +49,9 @@ def mac_hex(mac: str) -> str:
 
 
 def test_camera_v3_authpriv_system_group_and_hikvision_objects(
-    sample_inventory: Inventory, sim_secrets: dict[str, Any]
+    sim_inventory: Inventory, sim_secrets: dict[str, Any]
 ) -> None:
-    cam = pick(sample_inventory, kind="camera", vendor="hikvision", auth="cams-v3")
+    cam = pick(sim_inventory, kind="camera", vendor="hikvision", auth="cams-v3")
     c = creds(sim_secrets, "cams-v3")
     got = snmpget(
         c,
@@ -88,9 +88,9 @@ def _ticks(c: SnmpCreds, ip: str) -> int:
 
 @pytest.mark.parametrize("vendor", ["hikvision", "dahua", "uniview"])
 def test_legacy_cameras_answer_v2c(
-    vendor: str, sample_inventory: Inventory, sim_secrets: dict[str, Any]
+    vendor: str, sim_inventory: Inventory, sim_secrets: dict[str, Any]
 ) -> None:
-    cam = pick(sample_inventory, kind="camera", vendor=vendor, auth="cams-legacy")
+    cam = pick(sim_inventory, kind="camera", vendor=vendor, auth="cams-legacy")
     got = snmpget(creds(sim_secrets, "cams-legacy"), cam.ip, f"{SYS}.1.0", f"{SYS}.3.0", f"{SYS}.5.0")
     assert got is not None and got[f"{SYS}.5.0"] == ("STRING", cam.id)
     if vendor == "dahua":
@@ -98,14 +98,14 @@ def test_legacy_cameras_answer_v2c(
         assert extra == {"1.3.6.1.4.1.1004849.2.1.2.4.0": ("STRING", cam.serial)}
 
 
-def test_wrong_credentials_are_refused(sample_inventory: Inventory, sim_secrets: dict[str, Any]) -> None:
-    cam = pick(sample_inventory, kind="camera", auth="cams-v3")
+def test_wrong_credentials_are_refused(sim_inventory: Inventory, sim_secrets: dict[str, Any]) -> None:
+    cam = pick(sim_inventory, kind="camera", auth="cams-v3")
     good = creds(sim_secrets, "cams-v3")
     bad_key = SnmpCreds(3, user=good.user, auth=good.auth + "x", priv=good.priv)
     assert "Authentication failure" in snmpget_error(bad_key, cam.ip)
     unknown_user = SnmpCreds(3, user="nobody", auth=good.auth, priv=good.priv)
     assert "Unknown user name" in snmpget_error(unknown_user, cam.ip)
-    legacy = pick(sample_inventory, kind="camera", auth="cams-legacy")
+    legacy = pick(sim_inventory, kind="camera", auth="cams-legacy")
     assert "Timeout" in snmpget_error(SnmpCreds(2, community="public"), legacy.ip)
     # a v2c request to a v3-only device is dropped too
     assert "Timeout" in snmpget_error(creds(sim_secrets, "cams-legacy"), cam.ip)
@@ -149,12 +149,12 @@ def _model_rx(sim: Any, switch: str, port: str) -> float:
 
 
 def test_huawei_switch_v3_interfaces_lldp_fdb_and_optics(
-    sample_inventory: Inventory, sim_secrets: dict[str, Any], running_sim: Any
+    sim_inventory: Inventory, sim_secrets: dict[str, Any], running_sim: Any
 ) -> None:
-    sw = pick(sample_inventory, kind="switch", role="access", vendor="huawei")
+    sw = pick(sim_inventory, kind="switch", role="access", vendor="huawei")
     c = creds(sim_secrets, "switches-v3")
-    by_name = _switch_checks(sw, c, sample_inventory)
-    port, _link = _uplink(sample_inventory, sw)
+    by_name = _switch_checks(sw, c, sim_inventory)
+    port, _link = _uplink(sim_inventory, sw)
     alias = column(snmpwalk(c, sw.ip, ENT_ALIAS), ENT_ALIAS)
     ent = next(
         k.split(".")[0] for k, v in alias.items() if v.endswith(f".1.3.6.1.2.1.2.2.1.1.{by_name[port]}")
@@ -172,12 +172,12 @@ def test_huawei_switch_v3_interfaces_lldp_fdb_and_optics(
 
 
 def test_h3c_switch_v2c_interfaces_lldp_fdb_and_optics(
-    sample_inventory: Inventory, sim_secrets: dict[str, Any], running_sim: Any
+    sim_inventory: Inventory, sim_secrets: dict[str, Any], running_sim: Any
 ) -> None:
-    sw = pick(sample_inventory, kind="switch", role="access", vendor="h3c", township="genghuang")
+    sw = pick(sim_inventory, kind="switch", role="access", vendor="h3c", township="genghuang")
     c = creds(sim_secrets, "switches-v2c")
-    by_name = _switch_checks(sw, c, sample_inventory)
-    port, _link = _uplink(sample_inventory, sw)
+    by_name = _switch_checks(sw, c, sim_inventory)
+    port, _link = _uplink(sim_inventory, sw)
     idx = by_name[port]
     got = snmpget(c, sw.ip, f"{H3C_RX}.{idx}", f"{H3C_TX}.{idx}")
     assert got is not None
@@ -198,14 +198,14 @@ def test_port_counters_grow_at_the_camera_bitrate(
     vendor: str,
     profile: str,
     township: str,
-    sample_inventory: Inventory,
+    sim_inventory: Inventory,
     sim_secrets: dict[str, Any],
     running_sim: Any,
 ) -> None:
-    sw = pick(sample_inventory, kind="switch", role="access", vendor=vendor, township=township)
+    sw = pick(sim_inventory, kind="switch", role="access", vendor=vendor, township=township)
     c = creds(sim_secrets, profile)
     names = column(snmpwalk(c, sw.ip, IF_NAME), IF_NAME)
-    cam = next(d for d in sample_inventory.active_devices() if d.uplink and d.uplink.switch == sw.id)
+    cam = next(d for d in sim_inventory.active_devices() if d.uplink and d.uplink.switch == sw.id)
     idx = next(k for k, v in names.items() if v == cam.uplink.port)  # type: ignore[union-attr]
     oid = f"{IF_HC_IN}.{idx}"
     t0, v0 = counter(c, sw.ip, oid)

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tickets_testlib import T0, base_config
 
-from tickets.clock import FakeClock
-from tickets.service import TicketService
-from tickets.store import Store
+from sharpeyes.tickets.clock import FakeClock
+from sharpeyes.tickets.service import TicketService
+from sharpeyes.tickets.store import Store
+from tests.tickets.tickets_testlib import T0, base_config
 
 PG_ADMIN = os.environ.get("SHARPEYES_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 

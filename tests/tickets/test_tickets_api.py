@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from tickets_testlib import auth, cam_down, cam_labels, notification, switch_down
 
-from tickets.api import build_app
-from tickets.service import TicketService
+from sharpeyes.tickets.api import build_app
+from sharpeyes.tickets.service import TicketService
+from tests.tickets.tickets_testlib import auth, cam_down, cam_labels, notification, switch_down
 
 
 @pytest.fixture
@@ -167,7 +167,9 @@ async def test_openapi_is_valid_and_covers_routes(client: TestClient[Any, Any]) 
     validator.validate(spec)
     for path in ("/api/v1/alertmanager", "/api/v1/tickets", "/api/v1/tickets.csv", "/api/v1/tickets/{id}",
                  "/api/v1/tickets/{id}/acknowledge", "/api/v1/tickets/{id}/close",
-                 "/api/v1/tickets/{id}/reopen", "/api/v1/tickets/{id}/comment"):
+                 "/api/v1/tickets/{id}/reopen", "/api/v1/tickets/{id}/comment", "/api/v1/tickets/{id}/arrive",
+                 "/api/v1/tickets/{id}/approve", "/api/v1/tickets/{id}/reject", "/api/v1/tickets/{id}/assign",
+                 "/api/v1/tickets/{id}/photos/{photo}"):
         assert path in spec["paths"]
 
 

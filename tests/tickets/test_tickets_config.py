@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tickets.config import ConfigError, hash_token, load_config, parse_config
+from sharpeyes.tickets.config import ConfigError, hash_token, load_config, parse_config
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -60,8 +60,8 @@ tokens:
 
 @pytest.mark.parametrize(("text", "message"), [
     ("lisen: 1.2.3.4:5", "lisen: unknown key"),
-    ("listen: nowhere", "listen: expected HOST:PORT"),
-    ("hold_down: soon", "hold_down: expected a duration"),
+    ("listen: nowhere", "listen: 'nowhere' is not HOST:PORT"),
+    ("hold_down: soon", "hold_down: 'soon' is not a duration (e.g. 500ms"),
     ("timezone: Mars/Olympus", "timezone: unknown time zone"),
     ("sla: {critical: {urban: {respond: 1h}}}", "sla.critical.urban.respond: unknown key"),
     ("sla: {info: {}}", "sla.info: unknown key"),
@@ -122,3 +122,15 @@ def test_db_url_alternatives_are_exclusive_and_checked(tmp_path: Path, text: str
     (tmp_path / "empty.url").write_text("\n")
     with pytest.raises(ConfigError, match=message):
         load_config(write(tmp_path, text))
+
+
+def test_web_section() -> None:
+    cfg = parse_config({"web": {"base_url": "https://tickets.example.gov.cn/", "prometheus_url": "http://p:9090",
+                                "keep_photo_gps": True, "session_ttl": "8h"}})
+    assert cfg.web.base_url == "https://tickets.example.gov.cn" and cfg.web.secure_cookies
+    assert cfg.web.keep_photo_gps and cfg.web.session_ttl == timedelta(hours=8)
+    assert not parse_config({}).web.secure_cookies and not parse_config({}).web.keep_photo_gps
+    for bad, msg in (({"base_url": "javascript:alert(1)"}, "web.base_url"),
+                     ({"photo_max": 1}, "web.photo_max: unknown"), ({"photo_max_bytes": 10}, "web.photo_max_bytes")):
+        with pytest.raises(ConfigError, match=msg):
+            parse_config({"web": bad})

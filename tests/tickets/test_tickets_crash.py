@@ -24,7 +24,8 @@ from typing import Any
 
 import aiohttp
 import pytest
-from tickets_testlib import PATH, T0, TOKENS, am_alert, auth, notification
+
+from tests.tickets.tickets_testlib import PATH, T0, TOKENS, am_alert, auth, notification
 
 ROOT = Path(__file__).resolve().parents[2]
 SWITCHES, CAMS_PER_SWITCH, SWITCH_ALERTS = 40, 7, 20  # 280 camera + 20 switch alerts = 300
@@ -89,7 +90,7 @@ tokens:
     def start(self) -> None:
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         with self.log.open("ab") as log:
-            argv = [sys.executable, "-m", "tickets", "serve", "--config", str(self.config)]
+            argv = [sys.executable, "-m", "sharpeyes.tickets", "serve", "--config.file", str(self.config)]
             self.proc = subprocess.Popen(argv, cwd=self.config.parent, env=env, stdout=log, stderr=log)
 
     async def ready(self, session: aiohttp.ClientSession, deadline_s: float = 60) -> None:

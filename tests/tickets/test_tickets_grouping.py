@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from tickets_testlib import cam_labels, switch_labels
 
-from tickets.assign import Assignment, InventoryAssigner, InventoryUnavailable, load_assigner
-from tickets.grouping import GroupingError, ancestor_keys, root_key
+from sharpeyes.contract import SAMPLE_DISTRICT
+from sharpeyes.tickets.assign import Assignment, InventoryUnavailable, load_assigner
+from sharpeyes.tickets.grouping import GroupingError, ancestor_keys, root_key
+from tests.tickets.tickets_testlib import cam_labels, switch_labels
 
 
 @pytest.mark.parametrize(("labels", "key"), [
@@ -54,40 +54,29 @@ def test_empty_labels_are_skipped() -> None:
     assert ancestor_keys({"scope": "township", "township": "t"}) == []
 
 
-@dataclass
-class FakeLink:
-    contractor: str
-
-
-class FakeInventory:
-    """The slice of the inventory API (docs/contract.md) the adapter uses."""
-
-    def __init__(self) -> None:
-        self.devices = {"cam-1": object()}
-        self.links = {"fl-9": FakeLink("ct-fiber")}
-
-    def target_labels(self, device_id: str) -> dict[str, str]:
-        return {"contractor": "ct-inv", "area": "rural", "township": "t-inv", "village": "v-inv"}
+VALID_MIN = Path(__file__).resolve().parents[1] / "inventory" / "valid_min"
 
 
 def test_inventory_assigner_is_authoritative_for_known_devices() -> None:
-    assign = InventoryAssigner(FakeInventory())
-    assert assign({"device": "cam-1", "contractor": "ct-label", "area": "urban"}) == \
-        Assignment("ct-inv", "rural", "t-inv", "v-inv")
+    assign = load_assigner(str(VALID_MIN))
+    cam = assign({"device": "cam-east-v1-001", "contractor": "ct-label", "area": "urban"})
+    assert (cam.contractor, cam.area, cam.township, cam.village) == ("acme", "rural", "east", "east-v1")
     assert assign({"device": "cam-unknown", "contractor": "ct-label", "area": "urban"}) == \
         Assignment("ct-label", "urban", "", "")
-    assert assign({"scope": "fiber_link", "fiber_link": "fl-9", "area": "rural"}).contractor == "ct-fiber"
+    link = assign({"scope": "fiber_link", "fiber_link": "fl-east-0002", "area": "rural"})
+    assert link.contractor == "acme"
+    assert set(link.affected) == {"sw-east-v1-p01", "cam-east-v1-001", "cam-east-v1-002"}
 
 
 def test_load_assigner_defaults_to_labels_and_reports_bad_inventory(tmp_path: Path) -> None:
     assert load_assigner("")({"contractor": "ct-a"}).contractor == "ct-a"
-    with pytest.raises(InventoryUnavailable, match="inventory: "):
+    with pytest.raises(InventoryUnavailable, match=r"inventory .*nope"):
         load_assigner(str(tmp_path / "nope"))
 
 
 def test_sample_inventory_assignment() -> None:
     """Against the real inventory package and sample district, when they load."""
-    sample = Path(__file__).resolve().parents[2] / "inventory" / "sample" / "fengquan"
+    sample = SAMPLE_DISTRICT
     assign = load_assigner(str(sample))  # the inventory package is part of this distribution: no skip
     inv = assign.inv  # type: ignore[attr-defined]
     cam = next(d for d in inv.active_devices() if d.kind == "camera")
@@ -102,7 +91,7 @@ def test_sample_inventory_assignment() -> None:
 
 def test_root_cause_lists_the_devices_behind_it_from_the_inventory() -> None:
     """Alertmanager inhibits the cameras behind a cut fiber: the ticket learns them from the topology."""
-    sample = Path(__file__).resolve().parents[2] / "inventory" / "sample" / "fengquan"
+    sample = SAMPLE_DISTRICT
     assign = load_assigner(str(sample))
     inv = assign.inv  # type: ignore[attr-defined]
     link = next(lk for lk in inv.links.values() if lk.build == "district")

@@ -15,14 +15,14 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
-from tickets_testlib import auth, cam_down, channel, deliver, notification
 
-from tickets.api import build_app
-from tickets.clock import FakeClock
-from tickets.config import ChannelConfig, OutboxConfig
-from tickets.models import OutboxMessage
-from tickets.notify.channels import build_channels
-from tickets.notify.outbox import OutboxWorker
+from sharpeyes.tickets.api import build_app
+from sharpeyes.tickets.clock import FakeClock
+from sharpeyes.tickets.config import ChannelConfig, OutboxConfig, WebConfig
+from sharpeyes.tickets.models import OutboxMessage
+from sharpeyes.tickets.notify.channels import build_channels
+from sharpeyes.tickets.notify.outbox import OutboxWorker
+from tests.tickets.tickets_testlib import auth, cam_down, channel, deliver, notification
 
 
 @dataclass
@@ -136,7 +136,8 @@ async def test_channels_deliver_and_failures_back_off(make_service: Any, sqlite_
     rec, base = receiver
     sink, port = smtp
     svc = make_service(sqlite_url, channels=channels(base, port),
-                       outbox=OutboxConfig(max_attempts=3, backoff_initial=timedelta(seconds=10)))
+                       outbox=OutboxConfig(max_attempts=3, backoff_initial=timedelta(seconds=10)),
+                       web=WebConfig(base_url="https://tickets.example.gov.cn"))
     await deliver(svc, cam_down("cam-1"))
     async with aiohttp.ClientSession() as session:
         worker = OutboxWorker(svc.store, svc.cfg, clock, build_channels(svc.cfg.channels, session),
@@ -164,6 +165,10 @@ async def test_channels_deliver_and_failures_back_off(make_service: Any, sqlite_
     mail = sink.messages[0]
     assert "Ticket #1 opened" in str(mail["Subject"]) and mail["To"] == "duty@example.org"
     assert "维保单位 Contractor: ct-a" in mail.get_content()
+    # every message carries the ticket's page link
+    link = "https://tickets.example.gov.cn/app/t/1"
+    assert hook["url"] == link and f"({link})" in wecom["markdown"]["content"]
+    assert f"({link})" in ding["markdown"]["text"] and f"打开工单 Open: {link}" in mail.get_content()
     assert svc.metrics.registry.get_sample_value(
         "sharpeyes_tickets_notifications_sent_total", {"channel": "broken", "result": "error"}) == 3
 

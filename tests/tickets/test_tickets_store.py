@@ -7,7 +7,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from tickets_testlib import (
+
+from sharpeyes.tickets.auth import Principal
+from sharpeyes.tickets.clock import FakeClock
+from sharpeyes.tickets.lifecycle import ConflictError, RequestError
+from sharpeyes.tickets.models import Alert, InboxNotification, Ticket
+from sharpeyes.tickets.service import Filters, TicketService
+from tests.tickets.tickets_testlib import (
     T0,
     am_alert,
     cam_down,
@@ -16,12 +22,6 @@ from tickets_testlib import (
     resolved,
     switch_down,
 )
-
-from tickets.auth import Principal
-from tickets.clock import FakeClock
-from tickets.lifecycle import ConflictError, FieldError
-from tickets.models import Alert, InboxNotification, Ticket
-from tickets.service import Filters, TicketService
 
 DISTRICT = Principal("district-centre", frozenset({"district"}))
 
@@ -45,12 +45,12 @@ async def test_migrations_match_models(service: TicketService) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    from tickets.models import Base
+    from sharpeyes.tickets.models import Base
 
     with service.store.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []
-    assert service.store.migrate() == "0002"  # idempotent
+    assert service.store.migrate() == "0003"  # idempotent
 
 
 async def test_same_notification_five_times_is_one_ticket(service: TicketService) -> None:
@@ -262,7 +262,7 @@ async def test_lifecycle_actions_record_who_and_when(service: TicketService, clo
     await deliver(service, resolved(a, clock.now()))
     clock.advance(timedelta(minutes=10))
     await service.tick()
-    with pytest.raises(FieldError) as e:
+    with pytest.raises(RequestError) as e:
         await service.act(ca, tid, "close", {"cause_category": "aliens", "note": "x"})
     assert e.value.field == "cause_category"
     t = await service.act(ca, tid, "close", {"cause_category": "fiber", "parts_replaced": ["SC connector"],
@@ -335,7 +335,7 @@ async def test_escalation_tightens_deadlines(service: TicketService) -> None:
 
 async def test_unprocessable_notification_is_kept_and_retried(
         service: TicketService, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tickets import webhook
+    from sharpeyes.tickets import webhook
 
     real = webhook.ingest_alert
     calls = {"n": 0}

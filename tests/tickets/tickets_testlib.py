@@ -8,9 +8,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tickets.config import ChannelConfig, Config, Token, hash_token
-from tickets.service import TicketService
-from tickets.webhook import parse_notification
+from sharpeyes.tickets.config import ChannelConfig, Config, Token, hash_token
+from sharpeyes.tickets.service import TicketService
+from sharpeyes.tickets.webhook import parse_notification
 
 T0 = datetime(2025, 3, 1, 0, 0, tzinfo=UTC)  # 08:00 in Asia/Shanghai
 

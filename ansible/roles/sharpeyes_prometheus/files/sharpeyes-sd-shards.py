@@ -16,8 +16,8 @@ import json
 import sys
 from pathlib import Path
 
-from inventory import InventoryError, load_inventory
-from inventory.sd import MODULES, file_sd
+from sharpeyes.inventory import InventoryError, load_inventory
+from sharpeyes.inventory.sd import MODULES, file_sd
 
 
 def shard_name(township: str) -> str:

@@ -1,5 +1,0 @@
-import sys
-
-from reports.cli import main
-
-sys.exit(main(None))

@@ -1,0 +1,1 @@
+"""Fetching camera stills for video quality diagnosis (the ``snapshot`` prober)."""

@@ -1,0 +1,5 @@
+import sys
+
+from sharpeyes.reports.cli import main
+
+sys.exit(main(None))

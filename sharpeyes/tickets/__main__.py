@@ -1,0 +1,3 @@
+from sharpeyes.tickets.cli import main
+
+raise SystemExit(main(None))

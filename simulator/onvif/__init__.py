@@ -1,5 +1,0 @@
-"""Multi-camera ONVIF responder (SOAP 1.2, WS-UsernameToken) for the simulator."""
-
-from simulator.onvif.server import OnvifServers
-
-__all__ = ["OnvifServers"]

@@ -1,3 +1,0 @@
-from tickets.cli import main
-
-raise SystemExit(main())
