@@ -25,7 +25,7 @@ from pathlib import Path
 from sharpeyes.contract import SAMPLE_DISTRICT
 from sharpeyes.inventory import load_inventory
 from sharpeyes.inventory.model import Inventory
-from sharpeyes.stack.stack import Ports, Stack, StackOptions, free_port
+from sharpeyes.stack.stack import Ports, Stack, StackError, StackOptions, free_port
 
 ACTIVE = "open,acknowledged,in_progress"
 TARGETS = {"fiber_cut": 30.0, "switch_down": 30.0, "power_loss": 60.0}
@@ -49,13 +49,19 @@ def faults(inv: Inventory, quick: bool) -> list[tuple[str, str, str]]:
             ("power_loss", cam.id, f"device:{cam.id}")]
 
 
-def measure(stack: Stack, ftype: str, target: str, roots: str) -> tuple[float, str, float]:
-    """(fault → ticket s, which path opened it, repair → resolved s); ``roots``: acceptable root keys."""
+def measure(stack: Stack, ftype: str, target: str, roots: str, limit: float) -> tuple[float, str, float]:
+    """(fault → ticket s, which path opened it, repair → resolved s); ``roots``: acceptable root keys;
+    ``limit``: seconds each wait may take."""
     wanted = set(roots.split("|"))
     t_fault = time.monotonic()
     stack.fault(ftype, target)
-    tickets = stack.wait_for(f"ticket {roots}", lambda: [t for t in stack.tickets(state=ACTIVE)
-                                                         if t["root_key"] in wanted], timeout=1200, every=0.5)
+    try:
+        tickets = stack.wait_for(f"ticket {roots}", lambda: [t for t in stack.tickets(state=ACTIVE)
+                                                             if t["root_key"] in wanted], timeout=limit, every=0.5)
+    except StackError:
+        opened = [(t["root_key"], t["alertname"], t["state"]) for t in stack.tickets()]
+        print(f"tickets open instead: {opened or 'none'}; alerts: {stack.query('ALERTS')}", flush=True)
+        raise
     opened = time.monotonic() - t_fault
     scope, _, ident = tickets[0]["root_key"].partition(":")
     label = "fiber_link" if scope == "fiber_link" else "device"
@@ -64,8 +70,17 @@ def measure(stack: Stack, ftype: str, target: str, roots: str) -> tuple[float, s
     root = tickets[0]["root_key"]
     t_fix = time.monotonic()
     stack.clear_faults()
-    stack.wait_for(f"resolve {root}", lambda: [t for t in stack.tickets(state="resolved")
-                                               if t["root_key"] == root], timeout=1200, every=1)
+    try:
+        stack.wait_for(f"resolve {root}", lambda: [t for t in stack.tickets(state="resolved")
+                                                   if t["root_key"] == root], timeout=limit, every=1)
+    except StackError:
+        t = stack.ticket(tickets[0]["id"])
+        still = [(a["labels"], a["status"], a.get("ends_at")) for a in t["alerts"] if a["status"] != "resolved"]
+        print(f"ticket {t['id']}: state {t['state']}, merged into {t.get('merged_into')}; every ticket: "
+              f"{[(x['id'], x['root_key'], x['state']) for x in stack.tickets()]}", flush=True)
+        firing = stack.query('ALERTS{alertstate="firing"}')
+        print(f"ticket {tickets[0]['id']} still has {still}; firing in Prometheus: {firing}", flush=True)
+        raise
     return opened, path, time.monotonic() - t_fix
 
 
@@ -92,16 +107,23 @@ def main() -> None:
             inv = load_inventory(stack.inventory_dir)
             switches = sum(1 for d in inv.active_devices() if d.kind == "switch")
             n = sum(1 for _ in inv.active_devices())
-            stack.wait_for("all devices up and every switch's ports read", lambda: bool(stack.query(
-                f'count(probe_success{{job="sharpeyes_icmp"}} == 1) == {n}')) and len(stack.query(
-                    'count by (device) (sharpeyes_port_up{job="sharpeyes_snmp_switch"})')) >= switches,
-                timeout=600, every=2)
+            # quick mode fits its test's time limit and fails with the stack's state, not a hang
+            limit = 150.0 if args.quick else 1200.0
+            try:
+                stack.wait_for("all devices up and every switch's ports read", lambda: bool(stack.query(
+                    f'count(probe_success{{job="sharpeyes_icmp"}} == 1) == {n}')) and len(stack.query(
+                        'count by (device) (sharpeyes_port_up{job="sharpeyes_snmp_switch"})')) >= switches,
+                    timeout=min(limit, 600), every=2)
+            except StackError:
+                print("devices down:", [r["metric"].get("device") for r in stack.query(
+                    'probe_success{job="sharpeyes_icmp"} == 0')], flush=True)
+                raise
             mode = "compressed clock (quick)" if args.quick else "production intervals and for:"
             print(f"stack up: {n} devices, {mode}, trap receiver {'off' if args.no_traps else 'on'}")
             print(f"{'fault':<13}{'→ ticket s':>11}{'target s':>10}{'met':>5}{'opened by':>11}"
                   f"{'repair → resolved s':>21}")
             for ftype, target, root in faults(inv, args.quick):
-                opened, path, resolved = measure(stack, ftype, target, root)
+                opened, path, resolved = measure(stack, ftype, target, root, limit)
                 goal = TARGETS[ftype]
                 met = "yes" if opened <= goal else "NO"
                 print(f"{ftype:<13}{opened:>11.1f}{goal:>10.0f}{met:>5}{path:>11}{resolved:>21.1f}")

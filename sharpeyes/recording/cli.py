@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
 
 async def _serve(collector: Collector, address: str) -> int:
     host, port = host_port(address)
-    runner = web.AppRunner(collector.app())
+    runner = web.AppRunner(collector.app(), access_log=None)  # as the exporter: no line per scrape
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     stop = asyncio.Event()

@@ -517,8 +517,21 @@ class Stack:
             if result:
                 return result
             if time.monotonic() > deadline:
-                raise StackError(f"timed out after {timeout:.0f} s waiting for {what}")
+                raise StackError(f"timed out after {timeout:.0f} s waiting for {what}\n{self.diagnosis()}")
             time.sleep(every)
+
+    def diagnosis(self, lines: int = 3) -> str:
+        """Each component's state and last log lines: what a failed wait shows (the logs hold no secret)."""
+        out = []
+        for p in self.processes:
+            rc = p.proc.poll() if p.proc is not None else None
+            out.append(f"  {p.name}: {'running' if rc is None else f'exited with status {rc}'} (log: {p.log})")
+            try:
+                tail = p.log.read_text(errors="replace").splitlines()[-lines:]
+            except OSError:
+                tail = []
+            out += [f"    | {ln[:300]}" for ln in tail]
+        return "\n".join(out)
 
 
 def _jpeg_size(url: str) -> int:

@@ -24,7 +24,9 @@ def test_fiber_cut_is_a_recording_gap(sim_inventory: Inventory, sim_secrets: dic
     recorders = {inv.devices[c].recording.recorder for c in behind}
     assert behind and len(recorders) == 1
     t0 = time.time() - 5
-    add_fault("fiber_cut", link, duration="3s")
+    # long enough that the hole stays well above what the collector joins (Limits.join_seconds, with
+    # whole-second recorder times): a 3 s cut could read as a 2 s hole and be joined away
+    add_fault("fiber_cut", link, duration="6s")
     wait_for(lambda: not api("GET", "/api/faults")[1], what="the cut expired")
     end = time.time() + 1
     wait_for(lambda: time.time() >= end, what="a second of recording after the repair")

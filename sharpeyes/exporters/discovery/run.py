@@ -150,8 +150,14 @@ async def _snmp_one(snmp: SnmpTransport, dev: Device, auth: Any, settings: Disco
         obs.polls.append(PollResult(dev.id, "snmp", True, "", round(time.monotonic() - t0, 3)))
 
 
+# a refused login is not retried: a second wrong password may lock the account on the switch
+_NO_RETRY = frozenset({"NetmikoAuthenticationException", "AuthenticationException"})
+
+
 async def _cli_one(executor: concurrent.futures.Executor, cli: CliCollector, dev: Device, auth: Any,
                    settings: DiscoverySettings, sem: asyncio.Semaphore, obs: Observations) -> None:
+    """One switch over SSH. A session that breaks (a village link drops, the switch's vty is busy)
+    is tried once more within the same time budget; a timeout or a refused login is final."""
     async with sem:
         t0 = time.monotonic()
         loop = asyncio.get_running_loop()
@@ -159,19 +165,25 @@ async def _cli_one(executor: concurrent.futures.Executor, cli: CliCollector, dev
             import dataclasses
 
             auth = dataclasses.replace(auth, port=settings.cli_port)
-        fut = loop.run_in_executor(executor, cli, dev, auth, [p.name for p in dev.ports], settings.cli_timeout)
-        try:
-            l2 = await asyncio.wait_for(fut, settings.cli_timeout)
-        except TimeoutError:
-            obs.polls.append(PollResult(dev.id, "cli", False, "timeout", round(time.monotonic() - t0, 3)))
+        error = ""
+        for attempt in (1, 2):
+            budget = settings.cli_timeout - (time.monotonic() - t0)
+            fut = loop.run_in_executor(executor, cli, dev, auth, [p.name for p in dev.ports], budget)
+            try:
+                l2 = await asyncio.wait_for(fut, budget)
+            except TimeoutError:
+                error = "timeout"
+                break
+            except Exception as exc:  # netmiko/paramiko raise many types; the message may quote the device
+                error = type(exc).__name__
+                log.info("cli %s: %s (attempt %d)", dev.id, error, attempt)
+                if error in _NO_RETRY or budget < settings.cli_timeout / 2:
+                    break
+                continue
+            _absorb(obs, l2, dev.id, "cli")
+            obs.polls.append(PollResult(dev.id, "cli", True, "", round(time.monotonic() - t0, 3)))
             return
-        except Exception as exc:  # netmiko/paramiko raise many types; the message may quote the device
-            obs.polls.append(PollResult(dev.id, "cli", False, type(exc).__name__,
-                                        round(time.monotonic() - t0, 3)))
-            log.info("cli %s: %s", dev.id, type(exc).__name__)
-            return
-        _absorb(obs, l2, dev.id, "cli")
-        obs.polls.append(PollResult(dev.id, "cli", True, "", round(time.monotonic() - t0, 3)))
+        obs.polls.append(PollResult(dev.id, "cli", False, error, round(time.monotonic() - t0, 3)))
 
 
 async def _onvif_one(source: IdentitySource, dev: Device, auth: Any, settings: DiscoverySettings,
