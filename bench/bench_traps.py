@@ -20,12 +20,13 @@ import os
 import socket
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 from sharpeyes.contract import SAMPLE_DISTRICT
 from sharpeyes.inventory import load_inventory
 from sharpeyes.inventory.model import Inventory
-from sharpeyes.stack.stack import Ports, Stack, StackError, StackOptions, free_port
+from sharpeyes.stack.stack import Ports, Stack, StackError, StackOptions, free_port, http_json
 
 ACTIVE = "open,acknowledged,in_progress"
 TARGETS = {"fiber_cut": 30.0, "switch_down": 30.0, "power_loss": 60.0}
@@ -79,6 +80,12 @@ def measure(stack: Stack, ftype: str, target: str, roots: str, limit: float) -> 
         print(f"ticket {t['id']}: state {t['state']}, merged into {t.get('merged_into')}; every ticket: "
               f"{[(x['id'], x['root_key'], x['state']) for x in stack.tickets()]}", flush=True)
         firing = stack.query('ALERTS{alertstate="firing"}')
+        am = [(a["labels"].get("alertname"), a["status"]["state"], a["startsAt"], a["endsAt"], a["updatedAt"])
+              for a in http_json(f"{stack.url('alertmanager')}/api/v2/alerts")
+              if a["labels"].get("scope") == "fiber_link"]
+        with urllib.request.urlopen(f"{stack.url('exporter')}/metrics", timeout=10) as resp:
+            traps = [ln for ln in resp.read().decode().splitlines() if ln.startswith("sharpeyes_trap")]
+        print(f"Alertmanager: {am}\nexporter: {traps}\nticket events: {t.get('events', t.get('history'))}", flush=True)
         print(f"ticket {tickets[0]['id']} still has {still}; firing in Prometheus: {firing}", flush=True)
         raise
     return opened, path, time.monotonic() - t_fix

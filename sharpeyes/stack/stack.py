@@ -328,6 +328,9 @@ class Stack:
             f"hold_down: {self.opts.hold_down}",
             "reopen_window: 1h",
             "tick_interval: 2s",
+            # compressed like the scrapes; min_uptime stays above Prometheus' 1 m re-send of firing alerts
+            f"alertmanager: {{urls: ['{self.url('alertmanager')}'], min_uptime: 70s,"
+            f" reconcile_interval: {max(5, round(120 * self.opts.interval_scale))}s}}",
             f"inventory: {self.inventory_dir}",
             f"web: {{base_url: '{self.url('tickets')}', prometheus_url: '{self.url('prometheus')}',"
             f" data_dir: '{w / 'tickets-data'}'}}",

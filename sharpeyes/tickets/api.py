@@ -257,6 +257,13 @@ def _workers(background: bool) -> Callable[[web.Application], Any]:
         service.on_outbox = worker.wake
         tasks = [asyncio.create_task(worker.run()), asyncio.create_task(service.run_ticks())] \
             if background else []
+        am = service.cfg.alertmanager
+        if background and am.urls:
+            from sharpeyes.tickets import reconcile
+
+            source = reconcile.AlertmanagerAlerts(am.urls, am.min_uptime, am.timeout)
+            tasks.append(asyncio.create_task(reconcile.run(reconcile.Reconciler(service, source),
+                                                           am.reconcile_interval)))
         yield
         for t in tasks:
             t.cancel()

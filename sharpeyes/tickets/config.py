@@ -86,6 +86,21 @@ class WebConfig:
     secure_cookies: bool = False
 
 
+@dataclass(frozen=True)
+class AlertmanagerConfig:
+    """The Alertmanagers whose notifications feed this service (``alertmanager:``), asked every
+    ``reconcile_interval`` which alerts are still active. Alertmanager drops the resolved notification
+    of an alert that resolved while inhibited or silenced (a monitoring-blind alert inhibits every
+    device alert): without this check its ticket would wait for it forever."""
+
+    urls: tuple[str, ...] = ()  # every member of the HA pair; () = no reconciliation
+    reconcile_interval: timedelta = timedelta(minutes=2)
+    # an Alertmanager up for less than this may not hold every alert yet (Prometheus re-sends each
+    # firing alert every minute, the trap receiver every 30 s): its answer is not used
+    min_uptime: timedelta = timedelta(minutes=2)
+    timeout: timedelta = timedelta(seconds=10)
+
+
 def default_sla() -> dict[tuple[str, str], SlaTerms]:
     h = timedelta(hours=1)
     return {
@@ -111,6 +126,7 @@ class Config:
     tokens: tuple[Token, ...] = ()
     outbox: OutboxConfig = field(default_factory=OutboxConfig)
     web: WebConfig = field(default_factory=WebConfig)
+    alertmanager: AlertmanagerConfig = field(default_factory=AlertmanagerConfig)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -300,6 +316,24 @@ def _outbox(data: Any) -> OutboxConfig:
     return out
 
 
+def _alertmanager(data: Any) -> AlertmanagerConfig:
+    sec = _Section(data, "alertmanager")
+    d = AlertmanagerConfig()
+    urls = []
+    for i, u in enumerate(sec.items("urls")):
+        if not isinstance(u, str) or not u.startswith(("http://", "https://")):
+            raise ConfigError(f"alertmanager.urls[{i}]: expected an http:// or https:// URL")
+        urls.append(u.rstrip("/"))
+    out = AlertmanagerConfig(urls=tuple(urls),
+                             reconcile_interval=sec.duration("reconcile_interval", d.reconcile_interval),
+                             min_uptime=sec.duration("min_uptime", d.min_uptime),
+                             timeout=sec.duration("timeout", d.timeout))
+    sec.done()
+    if out.reconcile_interval.total_seconds() <= 0 or out.timeout.total_seconds() <= 0:
+        raise ConfigError("alertmanager: reconcile_interval and timeout must be positive")
+    return out
+
+
 def _web(data: Any) -> WebConfig:
     sec = _Section(data, "web")
     d = WebConfig()
@@ -366,6 +400,7 @@ def parse_config(data: Any, base: Path = Path(".")) -> Config:
         tokens=tuple(_token(t, f"tokens[{i}]", base) for i, t in enumerate(sec.items("tokens"))),
         outbox=_outbox(sec.get("outbox")),
         web=_web(sec.get("web")),
+        alertmanager=_alertmanager(sec.get("alertmanager")),
     )
     sec.done()
     if cfg.tick_interval.total_seconds() <= 0:

@@ -104,6 +104,9 @@ class Metrics:
                                 ["contractor", "severity", "sla"], registry=r)
         self.sent = Counter("sharpeyes_tickets_notifications_sent", "Notification attempts by channel.",
                             ["channel", "result"], registry=r)
+        self.reconciled = Counter("sharpeyes_tickets_alerts_reconciled",
+                                  "Alerts resolved because no Alertmanager held them any more and no resolved "
+                                  "notification came (resolved while inhibited or silenced).", registry=r)
         self._snapshot = _SnapshotCollector()
         r.register(self._snapshot)
 

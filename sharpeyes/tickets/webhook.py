@@ -123,6 +123,22 @@ def severity_of(labels: dict[str, str]) -> str | None:
     return severity if severity in SEVERITIES else "warning"
 
 
+def _same_episode(tx: Tx, a: AlertIn) -> Alert | None:
+    """The firing row this notification continues, though its startsAt differs.
+
+    Alertmanager keeps the earliest startsAt of every copy of an alert it receives. The trap receiver
+    posts a confirmed fault at once; when Prometheus' copy of the same alert (same labels) arrives
+    later with an earlier start (its rule went pending before the trap was confirmed), every later
+    notification of that episode, its resolution included, carries the earlier time. Matched on
+    (fingerprint, startsAt) alone, the resolution found nothing and the ticket stayed open for ever.
+    A resolution that ended before the firing row started belongs to an older episode."""
+    row = tx.session.scalars(select(Alert).where(Alert.fingerprint == a.fingerprint, Alert.status == "firing")
+                             .order_by(Alert.starts_at.desc())).first()
+    if row is None or (a.status == "resolved" and a.ends_at is not None and a.ends_at < row.starts_at):
+        return None
+    return row
+
+
 def ingest_alert(tx: Tx, a: AlertIn) -> str:
     severity = severity_of(a.labels)
     if severity is None:
@@ -134,6 +150,8 @@ def ingest_alert(tx: Tx, a: AlertIn) -> str:
         return "invalid"
     row = tx.session.scalars(select(Alert).where(Alert.fingerprint == a.fingerprint,
                                                  Alert.starts_at == a.starts_at)).first()
+    if row is None:
+        row = _same_episode(tx, a)
     if row is None:
         if a.status == "resolved":
             return "ignored"  # never seen firing (e.g. info before, or a sender replaying old state)

@@ -214,6 +214,32 @@ async def test_stale_firing_after_resolved_is_ignored(service: TicketService, cl
     assert (await only_ticket(service))["alerts"][0]["status"] == "resolved"
 
 
+async def test_resolution_carrying_an_earlier_start_resolves_the_episode(service: TicketService,
+                                                                         clock: FakeClock) -> None:
+    # the trap receiver's copy first; then Prometheus' copy of the same alert, whose rule went pending
+    # 10 s before the trap was confirmed: Alertmanager keeps the earlier start for the rest of the episode
+    trap = cam_down("cam-1", starts=T0 + timedelta(seconds=10))
+    await deliver(service, trap)
+    merged = {**trap, "startsAt": T0.isoformat().replace("+00:00", "Z")}
+    assert await deliver(service, merged) == {"duplicate": 1}  # not a second alert of the ticket
+    clock.advance(timedelta(minutes=1))
+    assert await deliver(service, resolved(merged, clock.now())) == {"resolved": 1}
+    clock.advance(timedelta(minutes=10))
+    await service.tick()
+    t = await only_ticket(service)
+    assert t["state"] == "resolved" and [a["status"] for a in t["alerts"]] == ["resolved"]
+
+
+async def test_resolution_of_an_older_episode_leaves_the_firing_one(service: TicketService,
+                                                                     clock: FakeClock) -> None:
+    clock.advance(timedelta(hours=1))
+    now = cam_down("cam-1", starts=clock.now())
+    await deliver(service, now)
+    old = cam_down("cam-1", starts=T0)  # an episode this service never saw firing, ended long ago
+    assert await deliver(service, resolved(old, T0 + timedelta(minutes=5))) == {"ignored": 1}
+    assert (await only_ticket(service))["alerts"][0]["status"] == "firing"
+
+
 async def _resolve_and_close(svc: TicketService, clock: FakeClock, alert: dict[str, Any]) -> int:
     await deliver(svc, alert)
     await deliver(svc, resolved(alert, clock.now()))

@@ -63,7 +63,9 @@ ROLES: dict[str, tuple[str, str]] = {
 ACTIONS: dict[str, tuple[str, str]] = {
     "open": ("新建", "opened"), "attach": ("新告警", "alert joined"), "acknowledge": ("响应", "acknowledged"),
     "start": ("开始处理", "started"), "arrive": ("到达现场", "arrived"), "comment": ("备注", "note"),
-    "quiet": ("告警恢复", "alerts quiet"), "resolve": ("已恢复", "resolved"), "close": ("关闭", "closed"),
+    "quiet": ("告警恢复", "alerts quiet"),
+    "reconcile": ("告警已消失（核对告警管理器）", "alert gone (checked with Alertmanager)"),
+    "resolve": ("已恢复", "resolved"), "close": ("关闭", "closed"),
     "reopen": ("重开", "reopened"), "merge": ("合并", "merged"), "absorb": ("并入", "absorbed"),
     "escalate": ("升级", "escalated"), "breach": ("SLA超时", "SLA breached"), "approve": ("验收通过", "approved"),
     "reject": ("验收驳回", "rejected"), "assign": ("派单", "assigned"), "photo": ("照片", "photo"),
