@@ -100,6 +100,7 @@ def test_empty_table_says_so_and_empty_csv_is_a_header() -> None:
 GENERATE = [sys.executable, "-m", "sharpeyes.inventory.cli", "generate", "--force", "--scale", "20000"]
 
 
+@pytest.mark.slow  # a 20,000-device generate, three times
 def test_progress_absent_when_not_a_terminal(tmp_path: Path) -> None:
     """In a pipe: no bar, no escape, no carriage return, nothing at all for quick phases."""
     proc = subprocess.run([*GENERATE, "--out", str(tmp_path)], capture_output=True, text=True, env=ENV,
@@ -141,6 +142,7 @@ def _pty(argv: list[str], env: dict[str, str] | None = None) -> tuple[int, str]:
     return int(child.exitstatus or 0), str(child.before)
 
 
+@pytest.mark.slow  # a 20,000-device generate, twice, on a pty
 def test_progress_on_a_terminal_has_count_rate_and_eta(tmp_path: Path) -> None:
     status, out = _pty([*GENERATE, "--out", str(tmp_path)])
     assert status == 0, out
@@ -235,6 +237,7 @@ def test_inventory_diff_shapes(tmp_path: Path) -> None:
     assert len(records) == 1 and records[0]["change"] == "changed" and records[0]["new"].endswith("改")
 
 
+@pytest.mark.slow  # promtool and amtool
 def test_alerts_check_shapes(tmp_path: Path) -> None:
     """On a build whose alert tests are one rule group's (the shapes, not the alerts, are under test
     here: tests/alerts runs every promtool test)."""

@@ -15,13 +15,13 @@ from .stack import _require_root_and_tools
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.timeout(720)  # the bench's own waits (quick: 150 s each) end first, with the stack's state
+@pytest.mark.timeout(780)  # the bench's own waits (quick: 300 + 150 + 150 s) end first, with its state
 def test_bench_traps_quick(run_sample_dir: Path) -> None:
     _require_root_and_tools()
     # the run's own copy of the sample (its own loopback addresses): two suites at once never meet
     proc = subprocess.run([sys.executable, str(ROOT / "bench" / "bench_traps.py"), "--quick",
                            "--inventory", str(run_sample_dir)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=700, check=False,
+                          capture_output=True, text=True, timeout=760, check=False,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     rows = [line.split() for line in proc.stdout.splitlines() if line.startswith("fiber_cut")]

@@ -86,6 +86,7 @@ def _seed_district_only(sample: Inventory, directory: Path) -> None:
     write_inventory(bare, directory)
 
 
+@pytest.mark.slow  # the whole sample district through a spreadsheet and back: 2-8 s each
 @pytest.mark.parametrize("fmt", ["xlsx", "csv"])
 @pytest.mark.parametrize("seed", ["empty", "district_yaml"])
 def test_sample_district_round_trips(fmt, seed, sample_inventory, tmp_path, mapping):  # type: ignore[no-untyped-def]

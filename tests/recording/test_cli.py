@@ -36,6 +36,7 @@ def test_config_check_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "must not exceed the interval" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # the simulated recorders as a subprocess
 def test_collect_against_the_simulator(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                        run_sample_dir: Path) -> None:
     secrets = tmp_path / "secrets.yaml"

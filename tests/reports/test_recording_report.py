@@ -28,6 +28,9 @@ from sharpeyes.simulator.runner import _subset, initial_state, select_devices
 from sharpeyes.simulator.state import Credentials
 from tests.runnet import free_port
 
+# a township's simulated recorders serving a backfilled month (the module fixture: ~12 s)
+pytestmark = pytest.mark.slow
+
 TZ = ZoneInfo("Asia/Shanghai")
 MONTH = (dt.datetime(2026, 11, 1, tzinfo=TZ).timestamp(), dt.datetime(2026, 12, 1, tzinfo=TZ).timestamp())
 PW = "month-test-pw"
@@ -85,7 +88,6 @@ def month(run_sample_dir, tmp_path_factory):  # type: ignore[no-untyped-def]
     return inv, truth, db, link
 
 
-@pytest.mark.slow  # a month backfilled into a real Prometheus
 def test_backfilled_month_gaps_equal_the_ground_truth(month) -> None:  # type: ignore[no-untyped-def]
     inv, truth, db, link = month
     rec = read_recording(db, inv, *MONTH)
