@@ -11,6 +11,7 @@ from sharpeyes.exporters.discovery.auth import CliAuth
 from sharpeyes.exporters.discovery.model import Observations
 from sharpeyes.exporters.discovery.run import DiscoverySettings, _cli_one
 from sharpeyes.exporters.discovery.snmp import SwitchL2
+from sharpeyes.exporters.discovery.ssh_cli import _send
 from sharpeyes.inventory import load_inventory
 from tests.discovery.disc_helpers import SAMPLE
 
@@ -53,3 +54,26 @@ def test_second_break_is_reported_once() -> None:
 def test_refused_login_is_not_retried() -> None:
     obs, calls = _poll([NetmikoAuthenticationException("denied")])
     assert calls == 1 and [(p.ok, p.error) for p in obs.polls] == [(False, "NetmikoAuthenticationException")]
+
+
+class _Conn:
+    """A session whose first read of a command ended on a late prompt (seen with fakenos under load)."""
+
+    def __init__(self, replies: list[str]) -> None:
+        self.replies, self.sent, self.drained = replies, 0, 0
+
+    def send_command(self, command: str, read_timeout: float) -> str:
+        self.sent += 1
+        return self.replies.pop(0)
+
+    def clear_buffer(self) -> None:
+        self.drained += 1
+
+
+def test_a_read_with_nothing_but_the_echo_is_asked_again() -> None:
+    table = "MAC Address    VLAN ID  State   Port/Nickname  Aging\naaaa-bbbb-cccc  1  Learned  GE1/0/41  Y"
+    for first in ("", "displ", "display mac-address"):
+        conn = _Conn([first, table])
+        assert _send(conn, "display mac-address", 5) == table and conn.drained == 1
+    conn = _Conn([table])
+    assert _send(conn, "display mac-address", 5) == table and (conn.sent, conn.drained) == (1, 0)

@@ -23,7 +23,11 @@ def test_fiber_cut_is_a_recording_gap(sim_inventory: Inventory, sim_secrets: dic
     behind = {c for c in inv.topology.downstream(link) if c in truth.timelines}
     recorders = {inv.devices[c].recording.recorder for c in behind}
     assert behind and len(recorders) == 1
-    t0 = time.time() - 5
+    # the window starts clear of faults an earlier test on this simulator left behind: in CI a camera
+    # fault of ~2 s had ended inside a window that reached 5 s into the past
+    wait_for(lambda: not api("GET", "/api/faults")[1], what="no fault left by an earlier test")
+    t0 = time.time() + 3  # a reboot fault leaves the list at once; its camera boots for up to 2 s more
+    wait_for(lambda: time.time() >= t0 + 2, what="two seconds of recording before the cut")
     # long enough that the hole stays well above what the collector joins (Limits.join_seconds, with
     # whole-second recorder times): a 3 s cut could read as a 2 s hole and be joined away
     add_fault("fiber_cut", link, duration="6s")

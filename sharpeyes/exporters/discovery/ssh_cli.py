@@ -52,4 +52,15 @@ def collect_cli(dev: Device, auth: CliAuth, port_names: list[str], timeout: floa
 
 def _send(conn: object, command: str, timeout: float) -> str | None:
     text = str(conn.send_command(command, read_timeout=timeout))  # type: ignore[attr-defined]
+    if _no_output(text, command):
+        # the read ended on a prompt before this command's output came (a late prompt of the previous
+        # command, a slow device or link): drain what is still arriving, then ask once more
+        conn.clear_buffer()  # type: ignore[attr-defined]
+        text = str(conn.send_command(command, read_timeout=timeout))  # type: ignore[attr-defined]
     return None if any(marker in text for marker in _REFUSED) else text
+
+
+def _no_output(text: str, command: str) -> bool:
+    """Nothing, or only (part of) the command's own echo: seen as '' and 'displ' under load."""
+    got = text.strip()
+    return not got or command.startswith(got)
